@@ -260,7 +260,10 @@ func scanItems(b []byte, i int, f *Fields, what string) (int, error) {
 			return 0, synErr(j, errTruncated)
 		}
 		if b[j] != '{' {
-			return 0, synErr(j, what+" is not an object ("+jsonKind(b[j])+")")
+			if _, err := skipValue(b, j); err != nil {
+				return 0, err
+			}
+			return 0, &NotEventError{what + " is not an object (" + jsonKind(b[j]) + ")"}
 		}
 		end, err := skipNested(b, j)
 		if err != nil {
@@ -497,7 +500,10 @@ func extractStatus(it *objIter, val int, f *Fields) error {
 			if err == nil {
 				n, ok := parseUint(raw)
 				if !ok || n > 65535 {
-					return synErr(v, "responseStatus.code is not an HTTP status code")
+					if raw[0] == '"' {
+						return &NotEventError{"responseStatus.code: expected a number, found a string"}
+					}
+					return &NotEventError{"responseStatus.code is not an HTTP status code"}
 				}
 				f.Code = n
 			}

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -400,6 +401,10 @@ func (w *worker) parseLine(line []byte, off int64, rel int, res *chunkResult) {
 	}
 	body := line[lead:tail]
 	if body[0] != '{' && body[0] != '[' {
+		if json.Valid(body) {
+			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: "JSON value is not an object (" + jsonKind(body[0]) + ")"})
+			return
+		}
 		kind := classifyLine(body)
 		msg := "skipped " + kind.String()
 		if kind == ErrText {

@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	recChunk   = 1 << 14
+	recChunk   = 1 << 12
 	orderChunk = 1 << 14
 )
 
@@ -246,11 +246,19 @@ func (s *Store) merge(v *View, ids []uint32) int {
 	if lo < v.n {
 		v.Generation++
 	}
-	order := slices.Clip(v.order)[:lo/orderChunk+boolInt(lo%orderChunk != 0)]
+	// Chunks wholly before lo are shared. The chunk holding lo is copied
+	// when older views can see positions at or after lo; positions past
+	// the old end are invisible to them and are written in place.
+	k := lo / orderChunk
+	order := make([]*[orderChunk]uint32, k, k+(len(out)+lo%orderChunk)/orderChunk+1)
+	copy(order, v.order[:k])
 	if lo%orderChunk != 0 {
-		c := new([orderChunk]uint32)
-		copy(c[:lo%orderChunk], v.order[lo/orderChunk][:lo%orderChunk])
-		order[len(order)-1] = c
+		c := v.order[k]
+		if lo < v.n {
+			c = new([orderChunk]uint32)
+			copy(c[:lo%orderChunk], v.order[k][:lo%orderChunk])
+		}
+		order = append(order, c)
 	}
 	pos := lo
 	for _, id := range out {
