@@ -31,6 +31,8 @@ type LineError struct {
 	Line   int
 	Kind   ErrKind
 	Msg    string
+	// Offset is the byte offset of the line in its segment.
+	Offset int64
 }
 
 // Error formats the error as FILE:LINE: reason, with control characters

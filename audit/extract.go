@@ -103,7 +103,7 @@ func (it *objIter) next() (key []byte, val int, done bool, err error) {
 	if b[i] != '"' {
 		return nil, 0, false, badChar(b, i)
 	}
-	end, _, err := scanString(b, i)
+	end, err := scanString(b, i)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -130,7 +130,7 @@ func (it *objIter) skip(val int) error {
 func (it *objIter) str(val int) ([]byte, error) {
 	b := it.b
 	if val < len(b) && b[val] == '"' {
-		end, _, err := scanString(b, val)
+		end, err := scanString(b, val)
 		if err != nil {
 			return nil, err
 		}
@@ -426,7 +426,7 @@ func extractFirstString(it *objIter, val int) ([]byte, error) {
 	it.i = end
 	j := skipWS(b, val+1)
 	if b[j] == '"' {
-		e, _, err := scanString(b, j)
+		e, err := scanString(b, j)
 		if err != nil {
 			return nil, err
 		}

@@ -226,26 +226,58 @@ func (l *Loader) loadLines(ctx context.Context, end int64, final bool) error {
 			}
 		}()
 	}
+	// Results are appended in input order. Consecutive results that are
+	// already waiting are appended together: fewer, larger merges keep
+	// late (earlier-timed) events cheap, while the first chunk is
+	// published at once so the first events are visible early.
+	var pending []Rec
+	flush := func() {
+		if len(pending) > 0 {
+			l.store.Append(pending)
+			pending = pending[:0:0]
+		}
+	}
 	for k := range nchunks {
 		var res chunkResult
 		select {
 		case res = <-results[k]:
-		case <-ctx.Done():
-			return ctx.Err()
+		default:
+			flush()
+			select {
+			case res = <-results[k]:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		<-tokens
 		if res.err != nil {
+			flush()
 			return res.err
 		}
 		if err := l.report(res.errs, l.line); err != nil {
-			l.store.Append(res.recs)
+			// Strict: keep only the events before the bad line.
+			bad := res.errs[0].Offset
+			for _, r := range res.recs {
+				if r.Off() < bad {
+					pending = append(pending, r)
+				}
+			}
+			flush()
 			return err
 		}
-		l.store.Append(res.recs)
+		if len(pending) == 0 {
+			pending = res.recs
+		} else {
+			pending = append(pending, res.recs...)
+		}
+		if k == 0 || len(pending) >= 1<<15 {
+			flush()
+		}
 		l.events += int64(len(res.recs))
 		l.line += res.nl
 		l.pos = min(start+int64(k+1)*chunk, end)
 	}
+	flush()
 	l.pos = end
 	return nil
 }
@@ -291,6 +323,8 @@ type worker struct {
 	buf []byte
 	f   Fields
 	itf Fields
+	// estimate is the expected number of events in the current chunk.
+	estimate int
 }
 
 func (l *Loader) newWorker() *worker {
@@ -321,6 +355,7 @@ func (w *worker) parseChunk(a, b, start, end int64) chunkResult {
 	if err != nil {
 		return chunkResult{err: err}
 	}
+	w.estimate = len(buf)/700 + 16
 	res.nl = bytes.Count(buf, []byte{'\n'})
 	i := 0
 	rel := 0
@@ -402,7 +437,7 @@ func (w *worker) parseLine(line []byte, off int64, rel int, res *chunkResult) {
 	body := line[lead:tail]
 	if body[0] != '{' && body[0] != '[' {
 		if json.Valid(body) {
-			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: "JSON value is not an object (" + jsonKind(body[0]) + ")"})
+			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: "JSON value is not an object (" + jsonKind(body[0]) + ")", Offset: off})
 			return
 		}
 		kind := classifyLine(body)
@@ -410,7 +445,7 @@ func (w *worker) parseLine(line []byte, off int64, rel int, res *chunkResult) {
 		if kind == ErrText {
 			msg = "skipped non-JSON line (" + describeLine(body) + ")"
 		}
-		res.errs = append(res.errs, &LineError{Line: rel, Kind: kind, Msg: msg})
+		res.errs = append(res.errs, &LineError{Line: rel, Kind: kind, Msg: msg, Offset: off})
 		return
 	}
 	w.parseValue(body, off+int64(lead), rel, res)
@@ -421,7 +456,7 @@ func (w *worker) parseLine(line []byte, off int64, rel int, res *chunkResult) {
 func (w *worker) parseValue(body []byte, off int64, rel int, res *chunkResult) {
 	f := &w.f
 	if err := Extract(body, f); err != nil {
-		res.errs = append(res.errs, valueError(err, rel, ""))
+		res.errs = append(res.errs, valueError(err, rel, "", off))
 		return
 	}
 	if !f.IsList {
@@ -431,18 +466,18 @@ func (w *worker) parseValue(body []byte, off int64, rel int, res *chunkResult) {
 	for k, span := range f.Items {
 		item := body[span[0]:span[1]]
 		if err := Extract(item, &w.itf); err != nil {
-			res.errs = append(res.errs, valueError(err, rel, fmt.Sprintf("item %d: ", k)))
+			res.errs = append(res.errs, valueError(err, rel, fmt.Sprintf("item %d: ", k), off))
 			continue
 		}
 		if w.itf.IsList {
-			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: fmt.Sprintf("item %d: nested list is not an audit event", k)})
+			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: fmt.Sprintf("item %d: nested list is not an audit event", k), Offset: off})
 			continue
 		}
 		w.addEvent(item, off+int64(span[0]), rel, &w.itf, res)
 	}
 }
 
-func valueError(err error, rel int, prefix string) *LineError {
+func valueError(err error, rel int, prefix string, off int64) *LineError {
 	kind := ErrMalformed
 	var ne *NotEventError
 	switch {
@@ -451,15 +486,18 @@ func valueError(err error, rel int, prefix string) *LineError {
 	case errors.As(err, &ne):
 		kind = ErrNotEvent
 	}
-	return &LineError{Line: rel, Kind: kind, Msg: prefix + err.Error()}
+	return &LineError{Line: rel, Kind: kind, Msg: prefix + err.Error(), Offset: off}
 }
 
 func (w *worker) addEvent(b []byte, off int64, rel int, f *Fields, res *chunkResult) {
 	if f.GKE {
 		if err := normalizeGKE(b, f); err != nil {
-			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: err.Error()})
+			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: err.Error(), Offset: off})
 			return
 		}
+	}
+	if res.recs == nil {
+		res.recs = make([]Rec, 0, w.estimate)
 	}
 	res.recs = append(res.recs, Rec{})
 	r := &res.recs[len(res.recs)-1]

@@ -75,7 +75,7 @@ func (l *Loader) loadMulti(ctx context.Context, end int64, final bool) error {
 			if IsTruncated(err) && !final {
 				return nil // wait for the rest of the object
 			}
-			res.errs = append(res.errs, valueError(err, 0, ""))
+			res.errs = append(res.errs, valueError(err, 0, "", l.pos))
 			if err := l.report(res.errs, l.line); err != nil {
 				return err
 			}

@@ -53,27 +53,27 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// scanString expects b[i] == '"' and returns the end of the string contents
-// (the index of the closing quote), whether it contained a backslash, and an
-// error if the string is unterminated. The contents are b[i+1:end].
-func scanString(b []byte, i int) (end int, esc bool, err error) {
+// scanString expects b[i] == '"' and returns the index of the closing
+// quote, or an error if the string is unterminated. The contents are
+// b[i+1:end], still escaped.
+func scanString(b []byte, i int) (end int, err error) {
 	j := i + 1
 	for {
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
-			return 0, esc, synErr(len(b), errTruncated)
+			return 0, synErr(len(b), errTruncated)
 		}
 		q := j + k
+		if q == i+1 || b[q-1] != '\\' {
+			return q, nil
+		}
 		// Count the backslashes before the quote: an odd number escapes it.
 		n := 0
 		for p := q - 1; p > i && b[p] == '\\'; p-- {
 			n++
 		}
-		if !esc && bytes.IndexByte(b[j:q], '\\') >= 0 {
-			esc = true
-		}
 		if n%2 == 0 {
-			return q, esc, nil
+			return q, nil
 		}
 		j = q + 1
 	}
@@ -93,7 +93,7 @@ func skipValue(b []byte, i int) (int, error) {
 	}
 	switch c := b[i]; {
 	case c == '"':
-		end, _, err := scanString(b, i)
+		end, err := scanString(b, i)
 		if err != nil {
 			return 0, err
 		}
@@ -143,7 +143,7 @@ func skipNested(b []byte, i int) (int, error) {
 		case 0:
 			continue
 		case 1:
-			end, _, err := scanString(b, j)
+			end, err := scanString(b, j)
 			if err != nil {
 				return 0, err
 			}

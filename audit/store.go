@@ -13,7 +13,9 @@ import (
 
 const (
 	recChunk   = 1 << 12
-	orderChunk = 1 << 14
+	// orderChunk is the target length of an order chunk; a chunk that
+	// grows past twice this through late inserts is split.
+	orderChunk = 1 << 12
 )
 
 // Segment is a byte store that holds events verbatim: an input file read
@@ -43,7 +45,8 @@ type Store struct {
 type View struct {
 	recs   []*[recChunk]Rec
 	nrec   int
-	order  []*[orderChunk]uint32
+	chunks [][]uint32 // ids sorted by time, in chunks of varying length
+	starts []int      // starts[i] is the position of chunks[i][0]
 	n      int
 	maxKey sortKey
 	// Generation increases when events were inserted before the end of
@@ -119,7 +122,24 @@ func (v *View) Len() int { return v.n }
 func (v *View) NumRecs() int { return v.nrec }
 
 // ID returns the id of the event at sorted position pos.
-func (v *View) ID(pos int) uint32 { return v.order[pos/orderChunk][pos%orderChunk] }
+func (v *View) ID(pos int) uint32 {
+	i := v.chunkFor(pos)
+	return v.chunks[i][pos-v.starts[i]]
+}
+
+// chunkFor returns the index of the chunk holding position pos.
+func (v *View) chunkFor(pos int) int {
+	lo, hi := 0, len(v.starts)
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if v.starts[m] <= pos {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
 
 // Rec returns the record with the given id.
 func (v *View) Rec(id uint32) *Rec { return &v.recs[id/recChunk][id%recChunk] }
@@ -131,9 +151,10 @@ func (v *View) At(pos int) *Rec { return v.Rec(v.ID(pos)) }
 // stops early when fn returns false.
 func (v *View) EachID(from, to int, fn func(pos int, id uint32) bool) {
 	for pos := from; pos < to; {
-		ch := v.order[pos/orderChunk]
-		end := min(to-pos, orderChunk-pos%orderChunk)
-		for k, id := range ch[pos%orderChunk : pos%orderChunk+end] {
+		i := v.chunkFor(pos)
+		off := pos - v.starts[i]
+		end := min(to-pos, len(v.chunks[i])-off)
+		for k, id := range v.chunks[i][off : off+end] {
 			if !fn(pos+k, id) {
 				return
 			}
@@ -209,99 +230,185 @@ func (s *Store) Append(batch []Rec) (added, dups int) {
 }
 
 // merge inserts the sorted ids into v's order, dropping duplicates, and
-// returns the number dropped.
+// returns the number dropped. Ids that sort after every held event are
+// appended; late ones are placed by binary search and the order is rebuilt
+// from the first of them with block copies, so a late event costs a search
+// plus a memmove of the tail, never a comparison per tail element.
 func (s *Store) merge(v *View, ids []uint32) int {
-	// Find where the batch starts within the existing order.
-	lo := v.n
-	if v.n > 0 && cmpKey(keyOf(v.Rec(ids[0])), v.maxKey) <= 0 {
-		k0 := keyOf(v.Rec(ids[0]))
-		lo = searchPos(v, func(pos int) bool { return cmpKey(keyOf(v.At(pos)), k0) >= 0 })
-		// Step back over equal keys so duplicates are compared.
-		for lo > 0 && cmpKey(keyOf(v.At(lo-1)), k0) == 0 {
-			lo--
-		}
-	}
-	tail := make([]uint32, 0, v.n-lo+len(ids))
-	v.EachID(lo, v.n, func(_ int, id uint32) bool { tail = append(tail, id); return true })
-	out := make([]uint32, 0, len(tail)+len(ids))
+	var late []insert
+	app := make([]uint32, 0, len(ids))
 	dups := 0
-	i, j := 0, 0
-	for i < len(tail) || j < len(ids) {
-		if j >= len(ids) || (i < len(tail) && cmpKey(keyOf(v.Rec(tail[i])), keyOf(v.Rec(ids[j]))) <= 0) {
-			out = append(out, tail[i])
-			i++
+	for _, id := range ids {
+		k := keyOf(v.Rec(id))
+		if v.n == 0 || cmpKey(k, v.maxKey) > 0 {
+			if s.isDupIn(v, app, id) {
+				v.Rec(id).Flags |= FlagDup
+				dups++
+				continue
+			}
+			app = append(app, id)
 			continue
 		}
-		id := ids[j]
-		j++
-		if s.isDup(v, out, id) {
+		pos := searchPos(v, func(p int) bool { return cmpKey(keyOf(v.At(p)), k) > 0 })
+		dup := s.isDupBefore(v, pos, id)
+		if !dup {
+			// Earlier late ids with the same key sit at the end of late.
+			var same []uint32
+			for j := len(late) - 1; j >= 0 && late[j].pos == pos; j-- {
+				same = append(same, late[j].id)
+			}
+			dup = s.isDupIn(v, same, id)
+		}
+		if dup {
 			v.Rec(id).Flags |= FlagDup
 			dups++
 			continue
 		}
-		out = append(out, id)
+		late = append(late, insert{pos, id})
 	}
-	// Write the merged tail into fresh chunks from lo on; earlier chunks
-	// are shared with older views.
-	if lo < v.n {
+	if len(late) > 0 {
 		v.Generation++
+		v.insertLate(late)
 	}
-	// Chunks wholly before lo are shared. The chunk holding lo is copied
-	// when older views can see positions at or after lo; positions past
-	// the old end are invisible to them and are written in place.
-	k := lo / orderChunk
-	order := make([]*[orderChunk]uint32, k, k+(len(out)+lo%orderChunk)/orderChunk+1)
-	copy(order, v.order[:k])
-	if lo%orderChunk != 0 {
-		c := v.order[k]
-		if lo < v.n {
-			c = new([orderChunk]uint32)
-			copy(c[:lo%orderChunk], v.order[k][:lo%orderChunk])
-		}
-		order = append(order, c)
-	}
-	pos := lo
-	for _, id := range out {
-		if pos/orderChunk == len(order) {
-			order = append(order, new([orderChunk]uint32))
-		}
-		order[pos/orderChunk][pos%orderChunk] = id
-		pos++
-	}
-	v.order = order
-	v.n = pos
-	if pos > 0 {
-		v.maxKey = keyOf(v.At(pos - 1))
+	v.appendIDs(app)
+	if v.n > 0 {
+		v.maxKey = keyOf(v.At(v.n - 1))
 	}
 	return dups
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
+// insertLate places ids at their positions (sorted by position). Only
+// the chunks that receive ids are copied; the others stay shared with
+// older views.
+func (v *View) insertLate(late []insert) {
+	chunks := make([][]uint32, 0, len(v.chunks)+len(late)/orderChunk+2)
+	k := 0
+	for ci, c := range v.chunks {
+		end := v.starts[ci] + len(c)
+		last := ci == len(v.chunks)-1
+		j := k
+		for j < len(late) && (late[j].pos < end || (late[j].pos == end && last)) {
+			j++
+		}
+		if j == k {
+			chunks = append(chunks, c)
+			continue
+		}
+		merged := make([]uint32, 0, len(c)+j-k)
+		cur := 0
+		for _, in := range late[k:j] {
+			off := in.pos - v.starts[ci]
+			merged = append(merged, c[cur:off]...)
+			merged = append(merged, in.id)
+			cur = off
+		}
+		merged = append(merged, c[cur:]...)
+		for len(merged) > 2*orderChunk {
+			chunks = append(chunks, merged[:orderChunk:orderChunk])
+			merged = merged[orderChunk:]
+		}
+		chunks = append(chunks, merged[:len(merged):len(merged)])
+		k = j
 	}
-	return 0
+	v.chunks = chunks
+	v.n += len(late)
+	v.restart()
 }
 
-// isDup reports whether id is identical to an event with the same key at
-// the end of out.
-func (s *Store) isDup(v *View, out []uint32, id uint32) bool {
-	r := v.Rec(id)
-	k := keyOf(r)
-	var a, b []byte
-	for p := len(out) - 1; p >= 0; p-- {
-		o := v.Rec(out[p])
+// appendIDs adds ids after every held event. Writing past the end of the
+// last chunk is invisible to older views, whose chunk slices are shorter.
+func (v *View) appendIDs(ids []uint32) {
+	if len(ids) == 0 {
+		return
+	}
+	// The chunk list is copied: older views share the old one.
+	chunks := slices.Clone(v.chunks)
+	starts := slices.Clip(v.starts)
+	for len(ids) > 0 {
+		if len(chunks) == 0 || len(chunks[len(chunks)-1]) >= orderChunk {
+			chunks = append(chunks, make([]uint32, 0, orderChunk))
+			starts = append(starts, v.n)
+		}
+		last := &chunks[len(chunks)-1]
+		room := orderChunk - len(*last)
+		if room <= 0 || cap(*last)-len(*last) < min(room, len(ids)) {
+			// A chunk made by insertLate has no spare capacity: give it
+			// a fresh tail chunk instead of copying it.
+			chunks = append(chunks, make([]uint32, 0, orderChunk))
+			starts = append(starts, v.n)
+			continue
+		}
+		n := min(room, len(ids))
+		*last = append(*last, ids[:n]...)
+		ids = ids[n:]
+		v.n += n
+	}
+	v.chunks, v.starts = chunks, starts
+}
+
+// restart recomputes the chunk start positions.
+func (v *View) restart() {
+	starts := make([]int, len(v.chunks))
+	p := 0
+	for i, c := range v.chunks {
+		starts[i] = p
+		p += len(c)
+	}
+	v.starts = starts
+}
+
+// insert is a late id and the position it goes to.
+type insert struct {
+	pos int
+	id  uint32
+}
+
+// isDupBefore reports whether id is identical to an event with the same
+// key just before sorted position pos.
+func (s *Store) isDupBefore(v *View, pos int, id uint32) bool {
+	k := keyOf(v.Rec(id))
+	for p, n := pos-1, 0; p >= 0 && n < maxDupProbe; p, n = p-1, n+1 {
+		o := v.At(p)
 		if cmpKey(keyOf(o), k) != 0 {
 			return false
 		}
-		var err1, err2 error
-		a, err1 = s.Raw(o, a[:0])
-		b, err2 = s.Raw(r, b[:0])
-		if err1 == nil && err2 == nil && bytes.Equal(a, b) {
+		if s.sameBytes(o, v.Rec(id)) {
 			return true
 		}
 	}
 	return false
+}
+
+// maxDupProbe bounds the byte comparisons for one event, so crafted input
+// with many same-key events cannot make loading quadratic; past it an
+// event is kept even if it might be a duplicate.
+const maxDupProbe = 16
+
+// isDupIn reports whether id is identical to an event with the same key
+// at the end of list.
+func (s *Store) isDupIn(v *View, list []uint32, id uint32) bool {
+	r := v.Rec(id)
+	k := keyOf(r)
+	for p, n := len(list)-1, 0; p >= 0 && n < maxDupProbe; p, n = p-1, n+1 {
+		o := v.Rec(list[p])
+		if cmpKey(keyOf(o), k) != 0 {
+			return false
+		}
+		if s.sameBytes(o, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameBytes compares two events' raw bytes.
+func (s *Store) sameBytes(a, b *Rec) bool {
+	if a.Len != b.Len {
+		return false
+	}
+	x, err1 := s.Raw(a, nil)
+	y, err2 := s.Raw(b, nil)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
 // searchPos returns the smallest position in [0, v.n) for which f is true,

@@ -36,6 +36,7 @@ type queryFlags struct {
 	utc      bool
 	local    bool
 	columns  []string
+	stats    bool
 }
 
 func newQueryCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -95,6 +96,8 @@ func addQueryFlags(cmd *cobra.Command, q *queryFlags) {
 	f.BoolVar(&q.local, "local", false, "show times in the local time zone")
 	f.StringSliceVar(&q.columns, "columns", nil, "table/csv columns (default time,user,verb,resource,namespace/name,code,sourceIP)")
 	f.BoolVar(&q.strict, "strict", false, "stop at the first input line that cannot be read")
+	f.BoolVar(&q.stats, "stats", false, "print load time, heap bytes per event and time to the first 1,000 events on stderr")
+	_ = f.MarkHidden("stats")
 }
 
 // usageErr marks an error as a usage error (exit 2) with a message.
@@ -127,7 +130,14 @@ func runQuery(ctx context.Context, q queryFlags, paths []string, stdin io.Reader
 		return err
 	}
 	defer sess.close()
+	var st *loadStats
+	if q.stats {
+		st = startStats(sess.store)
+	}
 	loadErr := sess.load(ctx)
+	if st != nil {
+		st.report(stderr)
+	}
 	skipped := sess.errs.summary()
 	if loadErr != nil && !errors.Is(loadErr, audit.ErrStrict) {
 		return loadErr
