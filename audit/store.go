@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	recChunk   = 1 << 12
+	recChunk = 1 << 12
 	// orderChunk is the target length of an order chunk; a chunk that
 	// grows past twice this through late inserts is split.
 	orderChunk = 1 << 12
