@@ -111,7 +111,7 @@ func (r *errorReporter) lineError(e *audit.LineError) {
 			suffix = " (further such lines are only counted)"
 		}
 		fmt.Fprintf(r.w, "%s%s\n", e.Error(), suffix)
-	case n == limit:
+	case n == limit && e.Kind != audit.ErrText:
 		fmt.Fprintf(r.w, "%s: more %s lines skipped; only counting them now\n", audit.Sanitize(e.Source), e.Kind)
 	}
 }
