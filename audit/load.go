@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"time"
 )
 
 // Mode is the layout of a segment's events, detected from its bytes.
@@ -53,6 +54,29 @@ type Loader struct {
 	events  int64
 	skipped [numErrKinds]int64
 	failed  bool
+	// free holds record buffers handed back by the appender.
+	free chan []Rec
+}
+
+// recBuffer returns an empty record buffer, reused when one is free.
+func (l *Loader) recBuffer(capHint int) []Rec {
+	select {
+	case b := <-l.free:
+		return b[:0]
+	default:
+		return make([]Rec, 0, capHint)
+	}
+}
+
+// recycle hands a record buffer back for reuse.
+func (l *Loader) recycle(b []Rec) {
+	if b == nil {
+		return
+	}
+	select {
+	case l.free <- b:
+	default:
+	}
 }
 
 // NewLoader returns a loader for segment seg (already added to store)
@@ -64,7 +88,7 @@ func NewLoader(store *Store, seg uint16, src Segment, opts LoaderOptions) *Loade
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = 4 << 20
 	}
-	return &Loader{store: store, src: src, seg: seg, opts: opts, line: 1,
+	return &Loader{store: store, src: src, seg: seg, opts: opts, line: 1, free: make(chan []Rec, 2*opts.Workers+2),
 		cluster: store.in.InternString(opts.Cluster)}
 }
 
@@ -226,28 +250,26 @@ func (l *Loader) loadLines(ctx context.Context, end int64, final bool) error {
 			}
 		}()
 	}
-	// Results are appended in input order. Consecutive results that are
-	// already waiting are appended together: fewer, larger merges keep
-	// late (earlier-timed) events cheap, while the first chunk is
-	// published at once so the first events are visible early.
+	// Results are appended in input order, several at a time: fewer,
+	// larger merges keep late (earlier-timed) events cheap, while the
+	// first chunk is published at once and later ones at least every
+	// 100 ms, so events become visible early. Record buffers are reused
+	// to avoid faulting in fresh memory for every chunk.
 	var pending []Rec
+	lastFlush := time.Now()
 	flush := func() {
 		if len(pending) > 0 {
 			l.store.Append(pending)
-			pending = pending[:0:0]
+			pending = pending[:0]
 		}
+		lastFlush = time.Now()
 	}
 	for k := range nchunks {
 		var res chunkResult
 		select {
 		case res = <-results[k]:
-		default:
-			flush()
-			select {
-			case res = <-results[k]:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		<-tokens
 		if res.err != nil {
@@ -265,12 +287,9 @@ func (l *Loader) loadLines(ctx context.Context, end int64, final bool) error {
 			flush()
 			return err
 		}
-		if len(pending) == 0 {
-			pending = res.recs
-		} else {
-			pending = append(pending, res.recs...)
-		}
-		if k == 0 || len(pending) >= 1<<15 {
+		pending = append(pending, res.recs...)
+		l.recycle(res.recs)
+		if k == 0 || len(pending) >= 1<<16 || time.Since(lastFlush) > 100*time.Millisecond {
 			flush()
 		}
 		l.events += int64(len(res.recs))
@@ -497,7 +516,7 @@ func (w *worker) addEvent(b []byte, off int64, rel int, f *Fields, res *chunkRes
 		}
 	}
 	if res.recs == nil {
-		res.recs = make([]Rec, 0, w.estimate)
+		res.recs = w.l.recBuffer(w.estimate)
 	}
 	res.recs = append(res.recs, Rec{})
 	r := &res.recs[len(res.recs)-1]
