@@ -101,11 +101,7 @@ func skipValue(b []byte, i int) (int, error) {
 	case c == '{' || c == '[':
 		return skipNested(b, i)
 	case c == '-' || (c >= '0' && c <= '9'):
-		j := i + 1
-		for j < len(b) && numTable[b[j]] {
-			j++
-		}
-		return j, nil
+		return skipNumber(b, i+1), nil
 	case c == 't':
 		return skipLiteral(b, i, "true")
 	case c == 'f':
@@ -118,6 +114,15 @@ func skipValue(b []byte, i int) (int, error) {
 }
 
 var numTable = [256]bool{'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true, '.': true, 'e': true, 'E': true, '+': true, '-': true}
+
+// skipNumber returns the index of the first byte at or after i that
+// cannot be part of a JSON number; the number's grammar is not checked.
+func skipNumber(b []byte, i int) int {
+	for i < len(b) && numTable[b[i]] {
+		i++
+	}
+	return i
+}
 
 func skipLiteral(b []byte, i int, lit string) (int, error) {
 	if len(b)-i < len(lit) {

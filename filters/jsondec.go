@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"ktrail/audit"
 )
 
 // decodeValue decodes the JSON value at b[i:] into what encoding/json
@@ -14,14 +16,14 @@ import (
 // characters or invalid UTF-8 are handed to encoding/json so that the
 // results stay the same.
 func decodeValue(b []byte, i int, depth int) (any, int, error) {
-	i = skipWS(b, i)
+	i = audit.SkipWS(b, i)
 	if i >= len(b) || depth > 10000 {
 		return nil, 0, errBadJSON
 	}
 	switch c := b[i]; {
 	case c == '{':
 		m := map[string]any{}
-		i = skipWS(b, i+1)
+		i = audit.SkipWS(b, i+1)
 		if i < len(b) && b[i] == '}' {
 			return m, i + 1, nil
 		}
@@ -33,7 +35,7 @@ func decodeValue(b []byte, i int, depth int) (any, int, error) {
 			if err != nil {
 				return nil, 0, err
 			}
-			j = skipWS(b, j)
+			j = audit.SkipWS(b, j)
 			if j >= len(b) || b[j] != ':' {
 				return nil, 0, errBadJSON
 			}
@@ -42,18 +44,18 @@ func decodeValue(b []byte, i int, depth int) (any, int, error) {
 				return nil, 0, err
 			}
 			m[k] = v
-			j = skipWS(b, j)
+			j = audit.SkipWS(b, j)
 			if j < len(b) && b[j] == '}' {
 				return m, j + 1, nil
 			}
 			if j >= len(b) || b[j] != ',' {
 				return nil, 0, errBadJSON
 			}
-			i = skipWS(b, j+1)
+			i = audit.SkipWS(b, j+1)
 		}
 	case c == '[':
 		a := []any{}
-		i = skipWS(b, i+1)
+		i = audit.SkipWS(b, i+1)
 		if i < len(b) && b[i] == ']' {
 			return a, i + 1, nil
 		}
@@ -63,7 +65,7 @@ func decodeValue(b []byte, i int, depth int) (any, int, error) {
 				return nil, 0, err
 			}
 			a = append(a, v)
-			j = skipWS(b, j)
+			j = audit.SkipWS(b, j)
 			if j < len(b) && b[j] == ']' {
 				return a, j + 1, nil
 			}
@@ -101,10 +103,11 @@ func decodeValue(b []byte, i int, depth int) (any, int, error) {
 
 // decodeString decodes the JSON string at b[i] ('"').
 func decodeString(b []byte, i int) (string, int, error) {
-	e := endString(b, i)
-	if e < 0 {
+	q, err := audit.ScanString(b, i)
+	if err != nil {
 		return "", 0, errBadJSON
 	}
+	e := q + 1
 	in := b[i+1 : e-1]
 	plain := true
 	for _, c := range in {

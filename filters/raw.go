@@ -106,73 +106,24 @@ func (ev *rawEvent) fill(f fieldID, e *env) error {
 	return err
 }
 
-// wsTab marks JSON whitespace.
-var wsTab = [256]bool{' ': true, '\t': true, '\n': true, '\r': true}
-
-// nestTab marks the bytes that matter while skipping a nested value.
-var nestTab = [256]uint8{'"': 1, '{': 2, '[': 2, '}': 3, ']': 3}
-
 // endTab marks the bytes that end a literal or a number.
 var endTab = [256]bool{' ': true, '\t': true, '\n': true, '\r': true, ',': true, '}': true, ']': true, ':': true}
 
-func skipWS(b []byte, i int) int {
-	for i < len(b) && wsTab[b[i]] {
-		i++
-	}
-	return i
-}
-
-// endString returns the index just past the string starting at b[i]
-// ('"'), or -1 when it is unterminated.
-func endString(b []byte, i int) int {
-	j := i + 1
-	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			return -1
-		}
-		q := j + k
-		n := 0
-		for p := q - 1; p > i && b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q + 1
-		}
-		j = q + 1
-	}
-}
-
 // skipValue returns the index just past the value starting at b[i] (not
-// whitespace), or -1. Nested values are skipped by counting brackets
-// outside strings.
+// whitespace), or -1. Strings and nested values are skipped by
+// audit.SkipValue; anything else runs to the next delimiter, so that a
+// malformed scalar is kept whole for checkScalar and strValue.
 func skipValue(b []byte, i int) int {
 	if i >= len(b) {
 		return -1
 	}
 	switch b[i] {
-	case '"':
-		return endString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch nestTab[b[j]] {
-			case 1:
-				e := endString(b, j)
-				if e < 0 {
-					return -1
-				}
-				j = e - 1
-			case 2:
-				depth++
-			case 3:
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
+	case '"', '{', '[':
+		end, err := audit.SkipValue(b, i)
+		if err != nil {
+			return -1
 		}
-		return -1
+		return end
 	}
 	j := i
 	for j < len(b) && !endTab[b[j]] {
@@ -184,63 +135,38 @@ func skipValue(b []byte, i int) int {
 	return j
 }
 
-// objIter walks the members of a JSON object.
+// objIter walks the members of a JSON object with audit.Members, giving
+// each member's raw value.
 type objIter struct {
-	b    []byte
-	i    int
-	more bool
-	err  error
+	b   []byte
+	m   audit.Members
+	err error
 }
 
 // open positions the iterator inside the object at b[i]; false when b[i]
 // is not an object (null included).
 func (it *objIter) open(b []byte, i int) bool {
-	i = skipWS(b, i)
-	if i >= len(b) || b[i] != '{' {
-		return false
-	}
-	*it = objIter{b: b, i: i + 1}
-	return true
+	it.b, it.err = b, nil
+	return it.m.Open(b, i) == nil
 }
 
 // next returns the next member's raw key and value; ok is false at the
 // end of the object or on malformed input (it.err is then set).
 func (it *objIter) next() (key, val []byte, ok bool) {
-	b := it.b
-	i := skipWS(b, it.i)
-	if i < len(b) && b[i] == '}' {
+	key, vs, done, err := it.m.Next()
+	if done {
 		return nil, nil, false
 	}
-	if it.more {
-		if i >= len(b) || b[i] != ',' {
-			it.err = errBadJSON
-			return nil, nil, false
-		}
-		i = skipWS(b, i+1)
+	end := -1
+	if err == nil {
+		end = skipValue(it.b, vs)
 	}
-	if i >= len(b) || b[i] != '"' {
-		it.err = errBadJSON
-		return nil, nil, false
-	}
-	e := endString(b, i)
-	if e < 0 {
-		it.err = errBadJSON
-		return nil, nil, false
-	}
-	key = b[i+1 : e-1]
-	i = skipWS(b, e)
-	if i >= len(b) || b[i] != ':' {
-		it.err = errBadJSON
-		return nil, nil, false
-	}
-	i = skipWS(b, i+1)
-	end := skipValue(b, i)
 	if end < 0 {
 		it.err = errBadJSON
 		return nil, nil, false
 	}
-	it.i, it.more = end, true
-	return key, b[i:end], true
+	it.m.Seek(end)
+	return key, it.b[vs:end], true
 }
 
 // keyIs reports whether the raw (still escaped) key equals name.
@@ -285,20 +211,20 @@ func strValue(v []byte) string {
 // strArray decodes a raw JSON array of strings; a value that is not an
 // array gives nil.
 func strArray(v []byte) ([]string, error) {
-	i := skipWS(v, 0)
+	i := audit.SkipWS(v, 0)
 	if i >= len(v) || v[i] != '[' {
 		return nil, nil
 	}
 	var out []string
-	for i = skipWS(v, i+1); i < len(v) && v[i] != ']'; {
+	for i = audit.SkipWS(v, i+1); i < len(v) && v[i] != ']'; {
 		end := skipValue(v, i)
 		if end < 0 {
 			return nil, errBadJSON
 		}
 		out = append(out, strValue(v[i:end]))
-		i = skipWS(v, end)
+		i = audit.SkipWS(v, end)
 		if i < len(v) && v[i] == ',' {
-			i = skipWS(v, i+1)
+			i = audit.SkipWS(v, i+1)
 		}
 	}
 	return out, nil
@@ -336,7 +262,7 @@ func decodeAny(v []byte) (any, error) {
 		return nil, nil
 	}
 	out, end, err := decodeValue(v, 0, 0)
-	if err == nil && skipWS(v, end) != len(v) {
+	if err == nil && audit.SkipWS(v, end) != len(v) {
 		err = errBadJSON
 	}
 	if err != nil {
@@ -394,11 +320,11 @@ func memberErr(obj []byte, name string) ([]byte, error) {
 
 // elementErr is element that reports malformed arrays.
 func elementErr(arr []byte, k int) ([]byte, error) {
-	i := skipWS(arr, 0)
+	i := audit.SkipWS(arr, 0)
 	if i >= len(arr) || arr[i] != '[' {
 		return nil, nil
 	}
-	i = skipWS(arr, i+1)
+	i = audit.SkipWS(arr, i+1)
 	for n := 0; i < len(arr) && arr[i] != ']'; n++ {
 		end := skipValue(arr, i)
 		if end < 0 {
@@ -407,10 +333,10 @@ func elementErr(arr []byte, k int) ([]byte, error) {
 		if n == k {
 			return arr[i:end], nil
 		}
-		i = skipWS(arr, end)
+		i = audit.SkipWS(arr, end)
 		switch {
 		case i < len(arr) && arr[i] == ',':
-			i = skipWS(arr, i+1)
+			i = audit.SkipWS(arr, i+1)
 		case i >= len(arr) || arr[i] != ']':
 			return nil, errBadJSON
 		}

@@ -41,15 +41,9 @@ type edit struct {
 	repl       []byte
 }
 
-// syntaxError describes input the walker cannot follow.
-type syntaxError struct {
-	off int
-	msg string
-}
-
-func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
-
-func errAt(off int, msg string) error { return &syntaxError{off, msg} }
+// errAt reports input the walker cannot follow, as the audit package's
+// scanner does.
+func errAt(off int, msg string) error { return &audit.SyntaxError{Off: off, Msg: msg} }
 
 // redactor walks one JSON text and collects edits.
 type redactor struct {
@@ -60,69 +54,32 @@ type redactor struct {
 	scratch []byte
 }
 
-func skipWS(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
 // scanString returns the index just past the string that starts at b[i]
-// (a '"') and whether it contains escapes. A quote ends the string when
-// an even number of backslashes precedes it.
-func scanString(b []byte, i int) (int, bool, error) {
-	esc := false
-	for j := i + 1; ; {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			return 0, false, errAt(i, "unterminated string")
-		}
-		q := j + k
-		n := 0
-		for p := q - 1; p > i && b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			if !esc {
-				esc = n > 0 || bytes.IndexByte(b[i+1:q], '\\') >= 0
-			}
-			return q + 1, esc, nil
-		}
-		esc = true
-		j = q + 1
+// (a '"').
+func scanString(b []byte, i int) (int, error) {
+	q, err := audit.ScanString(b, i)
+	if err != nil {
+		return 0, errAt(i, "unterminated string")
 	}
+	return q + 1, nil
 }
 
 // scanScalar returns the index just past the number or literal at b[i].
+// Numbers are a run of number bytes, not checked further.
 func scanScalar(b []byte, i int) (int, error) {
 	switch b[i] {
-	case 't':
-		return literal(b, i, "true")
-	case 'f':
-		return literal(b, i, "false")
-	case 'n':
-		return literal(b, i, "null")
+	case 't', 'f', 'n':
+		j, err := audit.SkipValue(b, i)
+		if err != nil {
+			return 0, errAt(i, "invalid literal")
+		}
+		return j, nil
 	}
-	j := i
-	for j < len(b) && strings.IndexByte("0123456789+-.eE", b[j]) >= 0 {
-		j++
-	}
+	j := audit.SkipNumber(b, i)
 	if j == i {
 		return 0, errAt(i, fmt.Sprintf("unexpected byte 0x%02x", b[i]))
 	}
 	return j, nil
-}
-
-func literal(b []byte, i int, lit string) (int, error) {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
-		return 0, errAt(i, "invalid literal")
-	}
-	return i + len(lit), nil
 }
 
 // skipValue returns the index just past the value at b[i] without
@@ -133,8 +90,7 @@ func skipValue(b []byte, i int) (int, error) {
 	}
 	switch b[i] {
 	case '"':
-		j, _, err := scanString(b, i)
-		return j, err
+		return scanString(b, i)
 	case '{', '[':
 	default:
 		return scanScalar(b, i)
@@ -143,14 +99,14 @@ func skipValue(b []byte, i int) (int, error) {
 	stack := stackBuf[:0]
 	j := i
 	for {
-		j = skipWS(b, j)
+		j = audit.SkipWS(b, j)
 		if j >= len(b) {
 			return 0, errAt(j, "unexpected end of JSON")
 		}
 		var err error
 		switch c := b[j]; c {
 		case '"':
-			j, _, err = scanString(b, j)
+			j, err = scanString(b, j)
 		case '{':
 			stack = append(stack, '}')
 			j++
@@ -191,46 +147,30 @@ type member struct {
 // the object. The key passed to fn is only valid during the call.
 func (r *redactor) objectMembers(i int, fn func(m member) (int, error)) (int, error) {
 	b := r.b
-	j := skipWS(b, i+1)
-	if j < len(b) && b[j] == '}' {
-		return j + 1, nil
+	var it audit.Members
+	if err := it.Open(b, i); err != nil {
+		return 0, err
 	}
 	for {
-		if j >= len(b) || b[j] != '"' {
-			return 0, errAt(j, "expected an object key")
-		}
-		ke, esc, err := scanString(b, j)
+		key, vs, done, err := it.Next()
 		if err != nil {
 			return 0, err
 		}
-		key := b[j+1 : ke-1]
-		if esc {
+		if done {
+			return it.Pos(), nil
+		}
+		if vs >= len(b) {
+			return 0, errAt(vs, "unexpected end of JSON")
+		}
+		if bytes.IndexByte(key, '\\') >= 0 {
 			r.scratch = audit.Unescape(r.scratch[:0], key)
 			key = r.scratch
 		}
-		j = skipWS(b, ke)
-		if j >= len(b) || b[j] != ':' {
-			return 0, errAt(j, "expected ':' after an object key")
-		}
-		j = skipWS(b, j+1)
-		if j >= len(b) {
-			return 0, errAt(j, "unexpected end of JSON")
-		}
-		if j, err = fn(member{key, j}); err != nil {
+		ve, err := fn(member{key, vs})
+		if err != nil {
 			return 0, err
 		}
-		j = skipWS(b, j)
-		if j >= len(b) {
-			return 0, errAt(j, "unexpected end of JSON")
-		}
-		switch b[j] {
-		case ',':
-			j = skipWS(b, j+1)
-		case '}':
-			return j + 1, nil
-		default:
-			return 0, errAt(j, "expected ',' or '}'")
-		}
+		it.Seek(ve)
 	}
 }
 
@@ -260,7 +200,7 @@ func (r *redactor) array(i int) (int, error) {
 	}
 	defer func() { r.depth-- }()
 	b := r.b
-	j := skipWS(b, i+1)
+	j := audit.SkipWS(b, i+1)
 	if j < len(b) && b[j] == ']' {
 		return j + 1, nil
 	}
@@ -272,13 +212,13 @@ func (r *redactor) array(i int) (int, error) {
 		if j, err = r.walk(j); err != nil {
 			return 0, err
 		}
-		j = skipWS(b, j)
+		j = audit.SkipWS(b, j)
 		if j >= len(b) {
 			return 0, errAt(j, "unexpected end of JSON")
 		}
 		switch b[j] {
 		case ',':
-			j = skipWS(b, j+1)
+			j = audit.SkipWS(b, j+1)
 		case ']':
 			return j + 1, nil
 		default:
@@ -314,7 +254,7 @@ func (r *redactor) object(i int) (int, error) {
 			}
 			return ve, err
 		case r.mode&modeSecret != 0 && string(m.key) == lastApplied && b[vs] == '"':
-			ve, _, err := scanString(b, vs)
+			ve, err := scanString(b, vs)
 			if err == nil {
 				r.embedded(vs, ve)
 			}
@@ -425,7 +365,7 @@ func (r *redactor) embedded(vs, ve int) {
 	if bytes.IndexByte(raw, '\\') >= 0 {
 		doc = audit.Unescape(nil, raw)
 	}
-	i := skipWS(doc, 0)
+	i := audit.SkipWS(doc, 0)
 	if i == len(doc) {
 		return // empty: nothing to hide
 	}
@@ -433,7 +373,7 @@ func (r *redactor) embedded(vs, ve int) {
 	ok := doc[i] == '{'
 	if ok {
 		end, err := sub.walk(i)
-		ok = err == nil && skipWS(doc, end) == len(doc)
+		ok = err == nil && audit.SkipWS(doc, end) == len(doc)
 	}
 	if !ok {
 		r.add(vs, ve, markerJSON)

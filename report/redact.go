@@ -138,7 +138,7 @@ func (r *redactor) event() error {
 // topLevel calls fn for each member of the event object, which must be
 // the whole of r.b apart from white space.
 func (r *redactor) topLevel(fn func(m member) (int, error)) error {
-	i := skipWS(r.b, 0)
+	i := audit.SkipWS(r.b, 0)
 	if i >= len(r.b) || r.b[i] != '{' {
 		return errAt(i, "event is not a JSON object")
 	}
@@ -146,7 +146,7 @@ func (r *redactor) topLevel(fn func(m member) (int, error)) error {
 	if err != nil {
 		return err
 	}
-	if j := skipWS(r.b, end); j < len(r.b) {
+	if j := audit.SkipWS(r.b, end); j < len(r.b) {
 		return errAt(j, "unexpected data after the event")
 	}
 	return nil
@@ -156,7 +156,7 @@ func (r *redactor) topLevel(fn func(m member) (int, error)) error {
 func (r *redactor) body(vs int) (int, error) {
 	if r.b[vs] == '"' {
 		// Not an object at all (a patch kept as text?): hide it whole.
-		ve, _, err := scanString(r.b, vs)
+		ve, err := scanString(r.b, vs)
 		if err == nil {
 			r.add(vs, ve, markerJSON)
 		}
@@ -174,7 +174,7 @@ func detectMode(raw []byte) (mode, error) {
 			ve, err := skipValue(raw, vs)
 			return "", ve, err
 		}
-		ve, _, err := scanString(raw, vs)
+		ve, err := scanString(raw, vs)
 		if err != nil {
 			return "", 0, err
 		}
