@@ -68,6 +68,18 @@ func (l *Loader) recBuffer(capHint int) []Rec {
 	}
 }
 
+// dropBuffers releases the reusable buffers once a load step is over, so
+// an idle loader (a followed file) holds no memory.
+func (l *Loader) dropBuffers() {
+	for {
+		select {
+		case <-l.free:
+		default:
+			return
+		}
+	}
+}
+
 // recycle hands a record buffer back for reuse.
 func (l *Loader) recycle(b []Rec) {
 	if b == nil {
@@ -222,6 +234,7 @@ func (l *Loader) loadLines(ctx context.Context, end int64, final bool) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer l.dropBuffers()
 	// Tokens bound the number of chunks parsed ahead of the appender.
 	tokens := make(chan struct{}, l.opts.Workers*2)
 	jobs := make(chan int)
