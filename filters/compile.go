@@ -108,35 +108,19 @@ func children(n ast.Node) []*ast.Node {
 		}
 		return out
 	case *ast.BuiltinNode:
-		out := make([]*ast.Node, len(n.Arguments))
-		for i := range n.Arguments {
-			out[i] = &n.Arguments[i]
-		}
-		return out
+		return ptrs(n.Arguments)
 	case *ast.PredicateNode:
 		return []*ast.Node{&n.Node}
 	case *ast.VariableDeclaratorNode:
 		return []*ast.Node{&n.Value, &n.Expr}
 	case *ast.SequenceNode:
-		out := make([]*ast.Node, len(n.Nodes))
-		for i := range n.Nodes {
-			out[i] = &n.Nodes[i]
-		}
-		return out
+		return ptrs(n.Nodes)
 	case *ast.ConditionalNode:
 		return []*ast.Node{&n.Cond, &n.Exp1, &n.Exp2}
 	case *ast.ArrayNode:
-		out := make([]*ast.Node, len(n.Nodes))
-		for i := range n.Nodes {
-			out[i] = &n.Nodes[i]
-		}
-		return out
+		return ptrs(n.Nodes)
 	case *ast.MapNode:
-		out := make([]*ast.Node, len(n.Pairs))
-		for i := range n.Pairs {
-			out[i] = &n.Pairs[i]
-		}
-		return out
+		return ptrs(n.Pairs)
 	case *ast.PairNode:
 		return []*ast.Node{&n.Key, &n.Value}
 	}
@@ -561,4 +545,14 @@ func (c *compiler) program(n ast.Node) (*vm.Program, error) {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// ptrs returns pointers to each node of nodes, so they can be rewritten in
+// place.
+func ptrs(nodes []ast.Node) []*ast.Node {
+	out := make([]*ast.Node, len(nodes))
+	for i := range nodes {
+		out[i] = &nodes[i]
+	}
+	return out
 }
