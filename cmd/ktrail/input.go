@@ -74,6 +74,12 @@ func isTerminal(r io.Reader) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// isTerminalWriter reports whether w is a terminal.
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // maxPerKind bounds how many skipped lines of one kind are printed per
 // source; the rest are counted in the summary.
 const maxPerKind = 10
@@ -120,6 +126,13 @@ func (r *errorReporter) notice(n sources.Notice) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fmt.Fprintln(r.w, n.String())
+}
+
+// setWriter sends further messages to w.
+func (r *errorReporter) setWriter(w io.Writer) {
+	r.mu.Lock()
+	r.w = w
+	r.mu.Unlock()
 }
 
 // summary prints the skipped-line counts, if any, and returns the total.

@@ -59,23 +59,35 @@ Exit codes: 0 something matched, 1 nothing matched, 2 usage or fatal error,
 		},
 	}
 	addQueryFlags(cmd, &q)
+	cmd.Flags().BoolVar(&q.demo, "demo", false, "read the embedded demo dataset")
 	return cmd
 }
 
 func newDemoCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	var q queryFlags
+	var t tuiFlags
 	cmd := &cobra.Command{
 		Use:   "demo [flags]",
-		Short: "Query the embedded demo dataset (an incident hidden in normal traffic)",
+		Short: "Open the embedded demo dataset (an incident hidden in normal traffic)",
+		Long: `demo opens the embedded demo dataset in the interactive view. With output
+options (--count, --group-by, -o, --limit) or when stdout is not a terminal
+it prints the matching events like ktrail query.`,
 		Example: `  ktrail demo -e 'sourceIP == "203.0.113.45"'
   ktrail demo --group-by user -e 'resource == "secrets" && verb in ["get","list"]'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q.demo = true
-			return runQuery(cmd.Context(), q, nil, stdin, stdout, stderr)
+			t.demo = true
+			f := cmd.Flags()
+			headless := !isTerminalWriter(stdout)
+			for _, n := range []string{"count", "group-by", "output", "limit", "requests", "sort", "stats"} {
+				headless = headless || f.Changed(n)
+			}
+			if headless {
+				return runQuery(cmd.Context(), t.queryFlags, nil, stdin, stdout, stderr)
+			}
+			return runTUI(cmd.Context(), t, nil, stdin, stdout, stderr)
 		},
 	}
-	addQueryFlags(cmd, &q)
+	addTUIFlags(cmd, &t)
 	return cmd
 }
 
