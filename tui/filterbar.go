@@ -49,6 +49,7 @@ type fieldValues struct {
 func newFilterBar(c *programContext, history []string) filterBar {
 	in := textinput.New()
 	in.Prompt = ""
+	noBlink(&in)
 	in.KeyMap.AcceptSuggestion = key.NewBinding(key.WithDisabled())
 	in.KeyMap.NextSuggestion = key.NewBinding(key.WithDisabled())
 	in.KeyMap.PrevSuggestion = key.NewBinding(key.WithDisabled())

@@ -59,7 +59,13 @@ func DefaultKeyMap() KeyMap {
 
 // ShortHelp is the key-hint line.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Filter, k.Search, k.Open, k.Keep, k.Drop, k.Follow, k.Save, k.Help, k.Quit}
+	short := func(b key.Binding, desc string) key.Binding {
+		b.SetHelp(b.Help().Key, desc)
+		return b
+	}
+	return []key.Binding{short(k.Filter, "filter"), short(k.Search, "search"), short(k.Open, "open"),
+		short(k.Keep, "keep"), short(k.Drop, "drop"), short(k.Follow, "follow"), short(k.Save, "save"),
+		short(k.Help, "help"), short(k.Quit, "quit")}
 }
 
 // FullHelp is the help overlay, one group per column.

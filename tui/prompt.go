@@ -37,6 +37,7 @@ type prompt struct {
 func newPrompt(c *programContext) prompt {
 	in := textinput.New()
 	in.Prompt = ""
+	noBlink(&in)
 	return prompt{ctx: c, input: in}
 }
 
@@ -184,4 +185,13 @@ func (m *Model) onSaved(msg savedMsg) {
 	default:
 		m.setStatus(fmt.Sprintf("saved %s events to %s", commas(int64(msg.n)), msg.path), false)
 	}
+}
+
+// noBlink stops the input's virtual cursor from blinking: the TUI draws
+// its own cursor, and a blinking one would wake the program twice a
+// second for nothing.
+func noBlink(in *textinput.Model) {
+	st := in.Styles()
+	st.Cursor.Blink = false
+	in.SetStyles(st)
 }

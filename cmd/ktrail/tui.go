@@ -98,7 +98,11 @@ func runTUI(ctx context.Context, t tuiFlags, paths []string, stdin io.Reader, st
 		OnHistory: hist.add,
 		Status: func() tui.Status {
 			p := sess.set.Progress()
-			return tui.Status{Names: sess.set.Names(), Done: p.Done, Total: p.Total, Skipped: p.Skipped,
+			names := sess.set.Names()
+			if t.demo {
+				names = []string{"demo"}
+			}
+			return tui.Status{Names: names, Done: p.Done, Total: p.Total, Skipped: p.Skipped,
 				Live: p.Live, Loading: loading.Load()}
 		},
 		Save: func(ctx context.Context, path string, v *audit.View, ids []uint32, overwrite bool) (int, error) {
