@@ -75,6 +75,7 @@ func (m *Model) fitColumns(width int) []sized {
 func (m *Model) renderList(lay layoutInfo, b *strings.Builder) []string {
 	st := m.ctx.styles
 	cols := m.fitColumns(lay.listW)
+	m.rowCache.check(rowCacheKey{width: lay.listW, cols: m.colsVersion, styles: st, search: m.search.lower, ncols: len(cols)})
 	lines := make([]string, 0, lay.listRows+1)
 	b.Reset()
 	for i, c := range cols {
@@ -96,9 +97,16 @@ func (m *Model) renderList(lay layoutInfo, b *strings.Builder) []string {
 			lines = append(lines, strings.Repeat(" ", lay.listW))
 			continue
 		}
-		r := m.rows.Rec(i)
-		b.Reset()
+		id := m.rows.ID(i)
 		selected := i == m.cursor && m.hasCursor
+		if !selected {
+			if line, ok := m.rowCache.get(id); ok {
+				lines = append(lines, line)
+				continue
+			}
+		}
+		r := m.view.Rec(id)
+		b.Reset()
 		for j, c := range cols {
 			if j > 0 {
 				b.WriteString(" ")
@@ -115,6 +123,9 @@ func (m *Model) renderList(lay layoutInfo, b *strings.Builder) []string {
 			}
 		}
 		line := padLine(b.String(), lay.listW)
+		if !selected {
+			m.rowCache.put(id, line, lay.listRows)
+		}
 		if selected {
 			sel := st.RowSelected
 			if m.focus != focusList {
@@ -175,4 +186,37 @@ func padLine(s string, w int) string {
 		return ansi.Truncate(s, w, "…")
 	}
 	return s + strings.Repeat(" ", w-sw)
+}
+
+// rowCacheKey is what a rendered row depends on besides its event.
+type rowCacheKey struct {
+	width, cols, ncols int
+	styles             any
+	search             string
+}
+
+// rowCache keeps the rendered lines of rows that are not selected, so that
+// scrolling renders only the rows that come into view.
+type rowCache struct {
+	key   rowCacheKey
+	lines map[uint32]string
+}
+
+func (c *rowCache) check(k rowCacheKey) {
+	if c.lines == nil || c.key != k {
+		c.key, c.lines = k, make(map[uint32]string, 128)
+	}
+}
+
+func (c *rowCache) get(id uint32) (string, bool) {
+	s, ok := c.lines[id]
+	return s, ok
+}
+
+// put stores a line; the cache is dropped when it holds many screens.
+func (c *rowCache) put(id uint32, line string, rows int) {
+	if len(c.lines) > 8*max(rows, 16) {
+		clear(c.lines)
+	}
+	c.lines[id] = line
 }

@@ -63,6 +63,7 @@ func TestLiveTailFollowPauseAndFilterOnlyNewEvents(t *testing.T) {
 	h := newHarness(t, store, 120, 40, func(o *Options) {
 		o.Follow = true
 		o.Filter = `verb in ["get", "list"]`
+		o.Status = func() Status { return Status{Names: []string{"stdin"}, Live: true} }
 	})
 	oracle := func() []uint32 { return count(t, store, `verb in ["get", "list"]`) }
 	if h.m.rows.Len() != len(oracle()) || h.m.cursor != h.m.rows.Len()-1 {
@@ -101,7 +102,7 @@ func TestLiveTailFollowPauseAndFilterOnlyNewEvents(t *testing.T) {
 	if added <= 0 || h.m.newCount != added {
 		t.Fatalf("paused: %d new rows, badge %d", added, h.m.newCount)
 	}
-	h.mustContain(" new ")
+	h.mustContain(" new ", "PAUSED", "LIVE")
 	h.key("G")
 	if h.m.newCount != 0 {
 		t.Fatalf("the badge stays after G: %d", h.m.newCount)

@@ -63,6 +63,8 @@ type Model struct {
 	newCount    int
 	col         int // focused column in the list
 	columns     []*column
+	colsVersion int
+	rowCache    rowCache
 
 	focus   focusArea
 	overlay overlay
@@ -268,7 +270,9 @@ func (m *Model) setRows(r rows, evaluated int, replaced bool) {
 	default:
 		i, _ := r.find(m.cursorID)
 		m.moveTo(min(i, n-1))
-		if !replaced && n > before {
+		// Events arriving on a live input are "new"; the first pass
+		// over a file is not news.
+		if !replaced && n > before && m.lastStatus.Live {
 			m.newCount += n - before
 		}
 	}

@@ -98,6 +98,7 @@ func (m *Model) hasColumn(name string) bool {
 // arrows) move the column in the order.
 func (m *Model) columnKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.ctx.keys
+	m.colsVersion++
 	all := allColumns()
 	switch {
 	case key.Matches(msg, k.Down):

@@ -22,7 +22,10 @@ type timelinePane struct {
 	dirty     bool
 	built     time.Time
 	seq       int
+	shown     int // seq of the histogram in hist
 	selecting bool
+	cache     string
+	cacheKey  tlKey
 }
 
 // histMsg carries a built histogram.
@@ -69,7 +72,7 @@ func (m *Model) onHist(msg histMsg) {
 	t.busy = false
 	t.built = time.Now()
 	if msg.seq == t.seq {
-		t.hist = msg.hist
+		t.hist, t.shown = msg.hist, msg.seq
 	}
 }
 
@@ -89,7 +92,23 @@ func (t *timelinePane) render(c *programContext, w, h int, cursorTime int64) str
 	if tc := t.state.Cursor(); tc >= 0 && t.selecting {
 		cursorTime = tc
 	}
-	return timeline.Render(t.hist, sty, w, h, cursorTime, selFrom, selTo, c.opts.UTC)
+	k := tlKey{seq: t.shown, w: w, h: h, x: t.hist.XOf(cursorTime), selFrom: selFrom, selTo: selTo, styles: st}
+	if k.x < 0 {
+		k.x = -1
+	}
+	if t.cacheKey != k || t.cache == "" {
+		t.cache = timeline.Render(t.hist, sty, w, h, cursorTime, selFrom, selTo, c.opts.UTC)
+		t.cacheKey = k
+	}
+	return t.cache
+}
+
+// tlKey is what a rendered timeline depends on: redrawing it only when
+// one of these changes keeps scrolling cheap.
+type tlKey struct {
+	seq, w, h, x   int
+	selFrom, selTo int64
+	styles         any
 }
 
 // timelineKey handles the timeline's keys: ←/→ move its cursor (and the
