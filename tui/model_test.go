@@ -400,3 +400,18 @@ func TestColumnPickerAddsAColumn(t *testing.T) {
 	h.key("esc")
 	h.mustContain("USER AGENT")
 }
+
+func TestHelpOverlayFitsTheScreen(t *testing.T) {
+	for _, w := range []int{80, 100, 120, 160, 200} {
+		h := demoHarness(t, w, 50, nil)
+		h.key("?")
+		s := h.screen()
+		if !strings.Contains(s, "╮") || !strings.Contains(s, "╯") || !strings.Contains(s, "edit filter") {
+			t.Fatalf("width %d: the help box is cut:\n%s", w, s)
+		}
+		h.key("x")
+		if h.m.overlay != overlayNone {
+			t.Fatal("a key did not close the help")
+		}
+	}
+}

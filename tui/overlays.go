@@ -5,12 +5,13 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
 // renderHelp draws the help overlay from the KeyMap: the same bindings
 // the keys use.
-func (m *Model) renderHelp(width int) string {
+func (m *Model) renderHelp(width, height int) string {
 	st := m.ctx.styles
 	groups := m.ctx.keys.FullHelp()
 	titles := []string{"Move", "Filter & search", "Panes & actions", "Timeline"}
@@ -27,14 +28,22 @@ func (m *Model) renderHelp(width int) string {
 		}
 		cols = append(cols, strings.Join(lines, "\n"))
 	}
-	var body string
-	if width >= 120 {
-		body = joinColumns(cols, 3)
-	} else {
-		body = joinColumns([]string{cols[0] + "\n\n" + cols[3], cols[1] + "\n\n" + cols[2]}, 3)
+	// As many columns side by side as fit the screen with the box's
+	// border and padding.
+	layouts := [][]string{cols, {cols[0] + "\n\n" + cols[3], cols[1] + "\n\n" + cols[2]},
+		{cols[0] + "\n\n" + cols[3] + "\n\n" + cols[1] + "\n\n" + cols[2]}}
+	var box string
+	for _, l := range layouts {
+		body := joinColumns(l, 3)
+		box = st.HelpBox.Render(body + "\n\n" + st.Muted.Render("Mouse: wheel scrolls, click selects. Any key closes."))
+		if lipgloss.Height(box) >= height {
+			box = st.HelpBox.Render(body)
+		}
+		if lipgloss.Width(box) <= width {
+			break
+		}
 	}
-	body += "\n\n" + st.Muted.Render("Mouse: wheel scrolls, click selects. Filters: filters/VOCABULARY.md. Any key closes.")
-	return st.HelpBox.Render(body)
+	return box
 }
 
 // joinColumns puts multi-line blocks side by side with gap spaces.

@@ -60,7 +60,7 @@ func (m *Model) render() string {
 	}
 	switch m.overlay {
 	case overlayHelp:
-		overlayBox(screen, m.renderHelp(lay.width), lay.width)
+		overlayBox(screen, m.renderHelp(lay.width, lay.height), lay.width)
 	case overlayColumns:
 		overlayBox(screen, m.renderColumnPicker(), lay.width)
 	}
@@ -218,10 +218,10 @@ func overlayBox(screen []string, box string, width int) {
 	}
 	bw = min(bw, width)
 	x := max(0, (width-bw)/2)
-	y0 := max(1, (len(screen)-len(lines))/2)
+	y0 := max(0, min((len(screen)-len(lines))/2, len(screen)-len(lines)))
 	for i, l := range lines {
 		y := y0 + i
-		if y >= len(screen)-1 {
+		if y >= len(screen) {
 			break
 		}
 		row := screen[y]
