@@ -9,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"ktrail/audit"
+	"ktrail/filters"
 )
 
 // column is one column of the event list: how wide, how to print a cell,
@@ -161,7 +162,11 @@ func timeCell(c *programContext, r *audit.Rec, b []byte) []byte {
 	if r.Flags&audit.FlagNoTime != 0 {
 		return append(b, "(no time)"...)
 	}
-	return time.Unix(0, r.Time).In(c.loc()).AppendFormat(b, "15:04:05.000")
+	layout := "15:04:05.000"
+	if c.multiDay {
+		layout = "01-02 15:04:05"
+	}
+	return time.Unix(0, r.Time).In(c.loc()).AppendFormat(b, layout)
 }
 
 // timeClause keeps or drops the cursor event's second.
@@ -178,6 +183,13 @@ func timeClause(c *programContext, r *audit.Rec, keep bool) string {
 }
 
 func resourceCell(c *programContext, r *audit.Rec, b []byte) []byte {
+	if r.Resource == 0 || c.store.Str(r.Resource) == "" {
+		// A non-resource request (/version, /healthz, /api): its URI says
+		// what it was. Only visible rows get here, and they are cached.
+		if uri, err := filters.Value(c.store, r, "uri"); err == nil {
+			return append(b, uri...)
+		}
+	}
 	b = append(b, c.store.Str(r.Resource)...)
 	if r.Subres != 0 {
 		if s := c.store.Str(r.Subres); s != "" {
@@ -189,6 +201,14 @@ func resourceCell(c *programContext, r *audit.Rec, b []byte) []byte {
 }
 
 func resourceClause(c *programContext, r *audit.Rec, keep bool) string {
+	if c.store.Str(r.Resource) == "" {
+		if uri, err := filters.Value(c.store, r, "uri"); err == nil && uri != "" {
+			if keep {
+				return "uri == " + strconv.Quote(uri)
+			}
+			return "uri != " + strconv.Quote(uri)
+		}
+	}
 	res := "resource == " + strconv.Quote(c.store.Str(r.Resource))
 	if sub := c.store.Str(r.Subres); sub != "" {
 		res += " && subresource == " + strconv.Quote(sub)

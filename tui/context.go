@@ -57,6 +57,7 @@ type programContext struct {
 	keys          KeyMap
 	store         *audit.Store
 	opts          Options
+	multiDay      bool // the events span several days: times show the date
 }
 
 func (c *programContext) setTheme(t themes.Theme) {

@@ -35,7 +35,7 @@ func (m *Model) fitColumns(width int) []sized {
 		need := len(cols) - 1
 		worst, at := -1, -1
 		for i, c := range cols {
-			need += c.min
+			need += m.minWidth(c)
 			if c.prio > worst {
 				worst, at = c.prio, i
 			}
@@ -49,7 +49,7 @@ func (m *Model) fitColumns(width int) []sized {
 			out := make([]sized, len(cols))
 			given := 0
 			for i, c := range cols {
-				out[i] = sized{c, c.min}
+				out[i] = sized{c, m.minWidth(c)}
 				if flex > 0 && c.flex > 0 {
 					add := spare * c.flex / flex
 					out[i].w += add
@@ -70,12 +70,21 @@ func (m *Model) fitColumns(width int) []sized {
 	}
 }
 
+// minWidth is a column's narrowest width; times show the date when the
+// events span days.
+func (m *Model) minWidth(c *column) int {
+	if c.name == "time" && m.ctx.multiDay {
+		return 14
+	}
+	return c.min
+}
+
 // renderList draws the column header and the visible rows: only those,
 // whatever the number of events.
 func (m *Model) renderList(lay layoutInfo, b *strings.Builder) []string {
 	st := m.ctx.styles
 	cols := m.fitColumns(lay.listW)
-	m.rowCache.check(rowCacheKey{width: lay.listW, cols: m.colsVersion, styles: st, search: m.search.lower, ncols: len(cols)})
+	m.rowCache.check(rowCacheKey{width: lay.listW, cols: m.colsVersion, styles: st, search: m.search.lower, ncols: len(cols), multiDay: m.ctx.multiDay})
 	lines := make([]string, 0, lay.listRows+1)
 	b.Reset()
 	for i, c := range cols {
@@ -193,6 +202,7 @@ type rowCacheKey struct {
 	width, cols, ncols int
 	styles             any
 	search             string
+	multiDay           bool
 }
 
 // rowCache keeps the rendered lines of rows that are not selected, so that

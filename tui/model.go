@@ -281,6 +281,27 @@ func (m *Model) setRows(r rows, evaluated int, replaced bool) {
 	}
 	m.search.invalidate()
 	m.tl.dirty = true
+	m.ctx.multiDay = spansDays(m.view, m.ctx.loc())
+}
+
+// spansDays reports whether the view's timed events fall on more than one
+// calendar day.
+func spansDays(v *audit.View, loc *time.Location) bool {
+	n := v.Len()
+	if n == 0 {
+		return false
+	}
+	first, last := v.At(0), v.At(n-1)
+	if first.Flags&audit.FlagNoTime != 0 {
+		i := v.Search(1)
+		if i >= n {
+			return false
+		}
+		first = v.At(i)
+	}
+	y1, m1, d1 := time.Unix(0, first.Time).In(loc).Date()
+	y2, m2, d2 := time.Unix(0, last.Time).In(loc).Date()
+	return y1 != y2 || m1 != m2 || d1 != d2
 }
 
 // moveTo puts the cursor on row i and scrolls it into view.

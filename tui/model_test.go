@@ -415,3 +415,23 @@ func TestHelpOverlayFitsTheScreen(t *testing.T) {
 		}
 	}
 }
+
+func TestMultiDayTimesShowTheDateAndURIsFillTheResource(t *testing.T) {
+	ev := func(id, ts, uri, res string) string {
+		obj := ""
+		if res != "" {
+			obj = `,"objectRef":{"resource":"` + res + `","namespace":"ns"}`
+		}
+		return `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"` + id + `","stage":"ResponseComplete","requestURI":"` + uri + `","verb":"get","user":{"username":"u"}` + obj + `,"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"` + ts + `","stageTimestamp":"` + ts + `"}` + "\n"
+	}
+	data := ev("a", "2026-11-23T23:59:00Z", "/version", "") + ev("b", "2026-11-24T00:01:00Z", "/api/v1/namespaces/ns/pods", "pods")
+	h := newHarness(t, loadStore(t, []byte(data)), 120, 30, nil)
+	h.mustContain("11-23 23:59:00", "11-24 00:01:00", "/version")
+	h.key("l")
+	h.key("l")
+	h.key("l") // resource column
+	h.key("+")
+	if h.m.filterSrc != `uri == "/version"` || h.m.rows.Len() != 1 {
+		t.Fatalf("filter %q rows %d", h.m.filterSrc, h.m.rows.Len())
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ktrail/audit"
+	"ktrail/filters"
 	"ktrail/report"
 	"ktrail/themes"
 	"ktrail/tui"
@@ -74,6 +75,9 @@ func runTUI(ctx context.Context, t tuiFlags, paths []string, stdin io.Reader, st
 	}
 	filter, err := startFilter(t.exprs, t.since, t.until, now)
 	if err != nil {
+		return err
+	}
+	if _, err := filters.Compile(sess.store, []string{filter}, filters.Options{Now: now}); err != nil {
 		return err
 	}
 	cols := t.columns
