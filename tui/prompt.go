@@ -183,7 +183,7 @@ func (m *Model) onSaved(msg savedMsg) {
 	case msg.err != nil:
 		m.setStatus("save: "+msg.err.Error(), true)
 	default:
-		m.setStatus(fmt.Sprintf("saved %s events to %s", commas(int64(msg.n)), msg.path), false)
+		m.setStatus(fmt.Sprintf("saved %s to %s", plural(msg.n, "event"), audit.Sanitize(msg.path)), false)
 	}
 }
 

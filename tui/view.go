@@ -120,7 +120,7 @@ func (m *Model) renderHeader(w int) string {
 	}
 	total := m.ctx.store.View().Len()
 	parts := []string{st.Header.Render(audit.Sanitize(name)),
-		st.HeaderDim.Render(fmt.Sprintf("%s events", commas(int64(total))))}
+		st.HeaderDim.Render(plural(total, "event"))}
 	if m.evalBusy {
 		parts = append(parts, st.HeaderDim.Render("filtering…"))
 	} else if !m.rows.all || m.filterSrc != "" {
@@ -264,3 +264,11 @@ func (m *Model) cursorTime() int64 {
 }
 
 var _ = lipgloss.NewStyle
+
+// plural prints n and the noun, plural unless n is 1: "1 event", "2 events".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return commas(int64(n)) + " " + noun + "s"
+}

@@ -276,7 +276,11 @@ func stack(c [3]uint32, maxv uint32, capE int) (e [3]int) {
 func (p *painter) header(h Histogram, width int) string {
 	var text string
 	if h.Step > 0 {
-		text = fmt.Sprintf("%s/col · %s events · max %s", stepText(h.Step), group(h.Total), group(int(h.Max)))
+		noun := "events"
+		if h.Total == 1 {
+			noun = "event"
+		}
+		text = fmt.Sprintf("%s/col · %s %s · max %s", stepText(h.Step), group(h.Total), noun, group(int(h.Max)))
 	}
 	text = ansi.Truncate(text, width, "…")
 	tw := ansi.StringWidth(text)
