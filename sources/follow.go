@@ -109,6 +109,11 @@ func (s *Set) follow(ctx context.Context, files []*input) error {
 				return err
 			}
 		}
+		for _, r := range s.spools {
+			if err := s.pollSpool(r); err != nil {
+				s.notice(r.path, "cannot list the spool directory: "+err.Error())
+			}
+		}
 		for _, d := range s.dirs {
 			if err := s.settle(ctx, d.path, &d.lastErr, s.pollDir(ctx, d)); err != nil {
 				return err

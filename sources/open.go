@@ -135,6 +135,15 @@ func unwrapPath(err error) error {
 // files are judged by content and the ones that are not audit logs
 // skipped. With Follow, dir is also watched for new files.
 func (s *Set) resolveDir(dir string) error {
+	if isSpool(dir) {
+		return s.resolveSpool(dir)
+	}
+	return s.listDir(dir, true)
+}
+
+// listDir adds the audit logs in dir; with mustFind, finding none is an
+// error.
+func (s *Set) listDir(dir string, mustFind bool) error {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return wrapErr(err)
@@ -188,7 +197,7 @@ func (s *Set) resolveDir(dir string) error {
 		s.keepFile(f)
 		s.inputs = append(s.inputs, in)
 	}
-	if found == 0 {
+	if found == 0 && mustFind {
 		shown := dir
 		if !strings.HasSuffix(shown, string(filepath.Separator)) {
 			shown += string(filepath.Separator)

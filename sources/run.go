@@ -98,6 +98,7 @@ func (s *Set) newSource(name string, seg audit.Segment) (*source, error) {
 	id := s.store.AddSegment(seg)
 	src := &source{name: name, seg: seg}
 	src.ld = audit.NewLoader(s.store, id, seg, audit.LoaderOptions{
+		Cluster: s.clusterOf(name),
 		Workers: s.opts.Workers,
 		OnError: s.lineError,
 		Strict:  s.opts.Strict,

@@ -127,6 +127,7 @@ type Set struct {
 	inputs []*input
 	dirs   []*dirWatch  // followed directories (Follow only)
 	paths  []*pathWatch // followed files named as arguments (built by Run)
+	spools []*spoolRoot // followed webhook spool directories (Follow only)
 
 	mu       sync.Mutex // guards the fields below
 	srcs     []*source
@@ -135,6 +136,7 @@ type Set struct {
 	files    []*os.File
 	notices  []Notice
 	spoolDir string
+	clusters map[string]string // directory → cluster label of the events in it
 	closed   bool
 	cancel   context.CancelFunc
 
