@@ -8,7 +8,7 @@ package tui
 //	go test -run '^$' -bench 'Key|View' -benchmem -count 3 ./tui/
 //
 // Besides ns/op, B/op and allocs/op each reports ms/frame; the filter
-// benchmark reports ms/frame for the list frame (the filtered rows and
+// benchmarks report ms/frame for the list frame (the filtered rows and
 // count) and ms/frame+tl for the frame that also has the rebuilt
 // timeline. The first benchmark of a run builds the 1M-event store (a few
 // seconds, once per test binary).
@@ -16,9 +16,12 @@ package tui
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,9 +47,10 @@ const (
 // benchFixture holds the stores shared by the benchmarks and the test of
 // one test binary run, built on first use.
 //
-// Why copies of 50K real events instead of 1M generated ones: indexing 1M
-// generated events means writing and reading about 1.5 GB (tens of
-// seconds on the 2-core machine) for every test binary run. The list,
+// Why copies of 50K real events instead of 1M generated ones: 1M
+// generated events are about 1.5 GB to generate, write to a temporary
+// file and index again for every test binary run (several seconds at the
+// rates in BENCHMARKS.md, and 1.5 GB of disk). The list,
 // the filters over indexed fields and the timeline read only the index
 // records (audit.Rec: interned ids, time, code...), so 50K real events,
 // indexed through the real sources path, plus copies of their records
@@ -152,7 +156,7 @@ func benchExtend(s *audit.Store, target int) error {
 		return true
 	})
 	if len(base) == 0 {
-		return errorString("no timed events to copy")
+		return benchError("no timed events to copy")
 	}
 	span := base[len(base)-1].Time - base[0].Time + int64(time.Second)
 	batch := make([]audit.Rec, 0, len(base))
@@ -167,18 +171,18 @@ func benchExtend(s *audit.Store, target int) error {
 			batch = append(batch, r)
 		}
 		if _, dups := s.Append(batch); dups != 0 {
-			return errorString("copies were taken for duplicates")
+			return benchError("copies were taken for duplicates")
 		}
 	}
 	if s.Len() != target {
-		return errorString("wrong number of events after extending")
+		return benchError("wrong number of events after extending")
 	}
 	return nil
 }
 
-type errorString string
+type benchError string
 
-func (e errorString) Error() string { return string(e) }
+func (e benchError) Error() string { return string(e) }
 
 func benchLastTime(s *audit.Store) time.Time {
 	v := s.View()
@@ -290,6 +294,15 @@ func (d *benchDriver) press(k tea.KeyPressMsg) {
 	d.settle(t0)
 }
 
+// pressTimed is press with the profiler label ktrail-bench=timed, which
+// the goroutines of the Cmds inherit, so that a CPU profile can be
+// narrowed to the measured keystrokes:
+//
+//	go tool pprof -tagfocus ktrail-bench=timed -top tui.test cpu.out
+func (d *benchDriver) pressTimed(k tea.KeyPressMsg) {
+	pprof.Do(context.Background(), pprof.Labels("ktrail-bench", "timed"), func(context.Context) { d.press(k) })
+}
+
 var (
 	benchKeyJ     = tea.KeyPressMsg{Code: 'j', Text: "j"}
 	benchKeyK     = tea.KeyPressMsg{Code: 'k', Text: "k"}
@@ -308,7 +321,7 @@ var benchSizes = []struct {
 	w, h int
 }{{"160x48", 160, 48}, {"80x24", 80, 24}}
 
-func reportFrame(b *testing.B) {
+func benchReportFrame(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/frame")
 }
 
@@ -322,10 +335,10 @@ func benchScroll(b *testing.B, d *benchDriver, keys [2]tea.KeyPressMsg, turn int
 	runtime.GC()
 	i := 0
 	for b.Loop() {
-		d.press(keys[(i/turn)%2])
+		d.pressTimed(keys[(i/turn)%2])
 		i++
 	}
-	reportFrame(b)
+	benchReportFrame(b)
 	b.ReportMetric(float64(d.m.layout().listRows), "rows")
 }
 
@@ -400,7 +413,7 @@ func BenchmarkKeyFilterApply(b *testing.B) {
 			runtime.GC()
 			var list, full time.Duration
 			for b.Loop() {
-				d.press(benchKeyEnter)
+				d.pressTimed(benchKeyEnter)
 				list += d.evalAt
 				full += d.histAt
 				b.StopTimer()
@@ -420,6 +433,41 @@ func BenchmarkKeyFilterApply(b *testing.B) {
 			b.ReportMetric(float64(want), "matches")
 		})
 	}
+}
+
+// BenchmarkKeyFilterUndo is the way back: Esc undoes the filter and the
+// list shows all 1M events again (ms/frame; no evaluation is needed),
+// then the timeline of all of them (ms/frame+tl, = ns/op). Between
+// iterations, untimed, the filter is applied again.
+func BenchmarkKeyFilterUndo(b *testing.B) {
+	fx := benchStores(b)
+	expr := `verb == "delete"`
+	d := benchNew(b, fx.big, fx.now, 160, 48)
+	apply := func() {
+		d.press(benchKeyF)
+		d.update(tea.PasteMsg{Content: expr})
+		d.press(benchKeyEnter)
+		if d.m.filterSrc != expr || d.m.rows.all {
+			b.Fatalf("filter %q not applied", expr)
+		}
+	}
+	apply()
+	b.ReportAllocs()
+	runtime.GC()
+	var list, full time.Duration
+	for b.Loop() {
+		d.pressTimed(benchKeyEsc)
+		list += d.evalAt
+		full += d.histAt
+		b.StopTimer()
+		if d.m.filterSrc != "" || d.m.rows.Len() != fx.big.Len() || d.evalAt == 0 || d.histAt == 0 {
+			b.Fatalf("after Esc: filter %q, %d rows, eval %v, hist %v", d.m.filterSrc, d.m.rows.Len(), d.evalAt, d.histAt)
+		}
+		apply()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(list.Nanoseconds())/float64(b.N)/1e6, "ms/frame")
+	b.ReportMetric(float64(full.Nanoseconds())/float64(b.N)/1e6, "ms/frame+tl")
 }
 
 // benchCount is the engine's count for expr, to check the list against.
@@ -451,7 +499,7 @@ func BenchmarkKeyOpenDetail(b *testing.B) {
 			b.ReportAllocs()
 			runtime.GC()
 			for b.Loop() {
-				d.press(benchKeyEnter)
+				d.pressTimed(benchKeyEnter)
 				b.StopTimer()
 				if !d.m.detail.open || d.m.detail.doc == nil || !strings.Contains(d.frame, "─ event") {
 					b.Fatalf("no detail pane: open %v, err %q", d.m.detail.open, d.m.detail.err)
@@ -460,7 +508,7 @@ func BenchmarkKeyOpenDetail(b *testing.B) {
 				d.press(benchKeyJ)
 				b.StartTimer()
 			}
-			reportFrame(b)
+			benchReportFrame(b)
 		})
 	}
 }
@@ -478,57 +526,116 @@ func BenchmarkView(b *testing.B) {
 			for b.Loop() {
 				d.frame = d.m.View().Content
 			}
-			reportFrame(b)
+			benchReportFrame(b)
 		})
 	}
 }
 
-// benchScrollCost measures one j plus its frame, from the middle of the
-// store's rows at w×h: allocations and bytes per press.
-func benchScrollCost(t *testing.T, s *audit.Store, now time.Time, w, h int) (allocs, bytes float64) {
+// benchFiltered returns a model of s at w×h with filter expr applied
+// ("" = none).
+func benchFiltered(t *testing.T, s *audit.Store, now time.Time, expr string, w, h int) *benchDriver {
 	d := benchNew(t, s, now, w, h)
-	d.m.moveTo(s.Len() / 2)
-	d.update(benchKeyJ) // warm up
-	const runs = 200
-	var i int
-	press := func() {
-		if i++; (i/50)%2 == 0 {
-			d.update(benchKeyJ)
-		} else {
-			d.update(benchKeyK)
+	if expr != "" {
+		d.press(benchKeyF)
+		d.update(tea.PasteMsg{Content: expr})
+		d.press(benchKeyEnter)
+		if d.m.filterSrc != expr || d.m.rows.all {
+			t.Fatalf("filter %q not applied", expr)
 		}
 	}
-	allocs = testing.AllocsPerRun(runs, press)
+	return d
+}
+
+// benchScrollCost presses j (and k, turning every 100 presses) from row
+// pos and returns the objects and bytes each press plus its frame
+// allocated, in press order.
+func benchScrollCost(d *benchDriver, pos int) (allocs, bytes []uint64) {
+	d.m.moveTo(pos)
+	d.update(benchKeyJ) // warm up
 	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for range runs {
-		press()
+	for i := range 400 {
+		k := benchKeyJ
+		if (i/100)%2 == 1 {
+			k = benchKeyK
+		}
+		runtime.ReadMemStats(&before)
+		d.update(k)
+		runtime.ReadMemStats(&after)
+		allocs = append(allocs, after.Mallocs-before.Mallocs)
+		bytes = append(bytes, after.TotalAlloc-before.TotalAlloc)
 	}
-	runtime.ReadMemStats(&after)
-	return allocs, float64(after.TotalAlloc-before.TotalAlloc) / runs
+	return allocs, bytes
+}
+
+// benchStats returns the median and the mean of xs.
+func benchStats(xs []uint64) (median, mean float64) {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	var sum uint64
+	for _, x := range s {
+		sum += x
+	}
+	return float64(s[len(s)/2]), float64(sum) / float64(len(s))
 }
 
 // TestScrollAllocsIndependentOfSize checks that scrolling allocates for
-// the visible rows only: one j plus its frame allocates no more (objects
-// and bytes) at 1M events than at 10K, and the key itself (Update
-// without View) allocates nothing.
+// what is visible only: one j (or k) plus its frame allocates no more,
+// objects and bytes, at 1M events than at 10K, with and without a filter;
+// and the key itself (Update without View) allocates nothing.
+//
+// The typical press is compared (the median), and the mean bytes with
+// more slack, which catches an allocation that grows with the events even
+// if it happens on few presses only. The presses that move the cursor
+// into another timeline bucket redraw the timeline (a cost bounded by its
+// cells); they are what the mean's slack is for.
+//
+// Both models show the same events and the same timeline, so that only
+// the number of events differs: the 1M-event model scrolls from the
+// middle of the store (the 11th copy of the generated events, see
+// benchExtend) over the copies of the events the 10K-event model scrolls
+// over (the 10K generated events are the first of the 50K), and the 10K
+// model is given the 1M model's histogram. How many objects and bytes a
+// row or the timeline costs depends on what they show (the length of
+// names, the colour runs of the bars), not on the number of events, and
+// this test is about the number of events. BenchmarkKeyScrollRow shows
+// both models as they are.
 func TestScrollAllocsIndependentOfSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a 1M-event store")
 	}
 	fx := benchStores(t)
-	for _, sz := range benchSizes {
-		bigA, bigB := benchScrollCost(t, fx.big, fx.now, sz.w, sz.h)
-		smallA, smallB := benchScrollCost(t, fx.small, fx.smallNow, sz.w, sz.h)
-		t.Logf("%s: j+View at 1M: %.0f allocs %.0f B; at 10K: %.0f allocs %.0f B", sz.name, bigA, bigB, smallA, smallB)
-		// The slack covers the rows' different contents (longer names,
-		// other status styles) and the longer counts in the header.
-		if bigA > smallA*1.05+16 {
-			t.Errorf("%s: j+View allocates %.0f objects at 1M events, %.0f at 10K", sz.name, bigA, smallA)
-		}
-		if bigB > smallB*1.10+4096 {
-			t.Errorf("%s: j+View allocates %.0f B at 1M events, %.0f B at 10K", sz.name, bigB, smallB)
+	t.Logf("fixture: %d and %d events, built in %v", fx.big.Len(), fx.small.Len(), fx.setupTime.Round(time.Millisecond))
+	for _, expr := range []string{"", `verb != "watch"`} {
+		for _, sz := range benchSizes {
+			big := benchFiltered(t, fx.big, fx.now, expr, sz.w, sz.h)
+			small := benchFiltered(t, fx.small, fx.smallNow, expr, sz.w, sz.h)
+			small.m.tl.seq++ // a new histogram, as a rebuild would bring
+			small.update(histMsg{seq: small.m.tl.seq, hist: big.m.tl.hist})
+			if !strings.Contains(small.frame, benchTimelineLine(big.frame)) {
+				t.Fatal("the 10K model does not draw the 1M model's histogram")
+			}
+			smallPos := small.m.rows.Len() / 2
+			bigPos := benchSameEvent(t, big.m, big.m.rows.Len()/2, small.m.rows.Rec(smallPos).Off())
+			bigA, bigB := benchScrollCost(big, bigPos)
+			smallA, smallB := benchScrollCost(small, smallPos)
+			bigAMed, bigAMean := benchStats(bigA)
+			bigBMed, bigBMean := benchStats(bigB)
+			smallAMed, smallAMean := benchStats(smallA)
+			smallBMed, smallBMean := benchStats(smallB)
+			what := fmt.Sprintf("filter %q, %s", expr, sz.name)
+			t.Logf("%s: j+View median/mean at 1M (row %d): %.0f/%.0f allocs %.0f/%.0f B; at 10K (row %d): %.0f/%.0f allocs %.0f/%.0f B",
+				what, bigPos, bigAMed, bigAMean, bigBMed, bigBMean, smallPos, smallAMed, smallAMean, smallBMed, smallBMean)
+			// The slack covers the longer counts in the header and the
+			// times of the copies.
+			if bigAMed > smallAMed*1.02+8 {
+				t.Errorf("%s: a press allocates %.0f objects at 1M events, %.0f at 10K (median)", what, bigAMed, smallAMed)
+			}
+			if bigBMed > smallBMed*1.02+512 {
+				t.Errorf("%s: a press allocates %.0f B at 1M events, %.0f B at 10K (median)", what, bigBMed, smallBMed)
+			}
+			if bigBMean > smallBMean*1.05+4096 {
+				t.Errorf("%s: a press allocates %.0f B at 1M events, %.0f B at 10K (mean)", what, bigBMean, smallBMean)
+			}
 		}
 	}
 	d := benchNew(t, fx.big, fx.now, 160, 48)
@@ -537,3 +644,19 @@ func TestScrollAllocsIndependentOfSize(t *testing.T) {
 		t.Errorf("the j key itself (Update) allocates %.1f objects", n)
 	}
 }
+
+// benchSameEvent returns the first row from row from on whose event has
+// its bytes at offset off (in the 1M store, a copy of the event at off).
+func benchSameEvent(t *testing.T, m *Model, from int, off int64) int {
+	for i := from; i < m.rows.Len(); i++ {
+		if m.rows.Rec(i).Off() == off {
+			return i
+		}
+	}
+	t.Fatalf("no copy of the event at offset %d after row %d", off, from)
+	return 0
+}
+
+// benchTimelineLine returns the first bar line of the timeline in frame
+// (the line under its label line).
+func benchTimelineLine(frame string) string { return strings.Split(frame, "\n")[2] }

@@ -128,8 +128,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tailMsg:
 		return m, m.onTail(msg)
 	case histMsg:
-		m.onHist(msg)
-		return m, nil
+		return m, m.onHist(msg)
 	case valuesMsg:
 		m.bar.onValues(msg)
 		return m, nil

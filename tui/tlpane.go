@@ -67,13 +67,19 @@ func (m *Model) histCmd(force bool) tea.Cmd {
 	}
 }
 
-func (m *Model) onHist(msg histMsg) {
+func (m *Model) onHist(msg histMsg) tea.Cmd {
 	t := &m.tl
 	t.busy = false
 	t.built = time.Now()
 	if msg.seq == t.seq {
 		t.hist, t.shown = msg.hist, msg.seq
 	}
+	if t.dirty {
+		// The rows changed while this one was being built (a new filter):
+		// build again now rather than at the next tick.
+		return m.histCmd(true)
+	}
+	return nil
 }
 
 // render draws the timeline in w×h cells.
