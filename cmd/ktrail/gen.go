@@ -94,7 +94,7 @@ func parseSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseFloat(strings.TrimSpace(u), 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("gen: bad size %q (try 100MB or 1GB)", s)
+		return 0, fmt.Errorf("bad size %q (try 16MiB, 100MB or 1GB)", s)
 	}
 	return int64(n * float64(mult)), nil
 }

@@ -23,15 +23,17 @@ Query a log headless:     ktrail query -e 'verb == "delete" && resource == "secr
 		Example: `  ktrail                                   # the embedded demo (no input given, stdin is a terminal)
   ktrail /var/log/kubernetes/audit.log     # a file, a directory, or - for stdin
   ktrail -f -e 'code >= 400' /var/log/kubernetes/
-  kubectl logs -f -n kube-system kube-apiserver-x | ktrail`,
+  kubectl logs -f -n kube-system kube-apiserver-x | ktrail
+  ktrail --listen :8443 --tls-self-signed --token-file tokens   # live from the audit webhook`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	var t tuiFlags
 	addTUIFlags(root, &t)
+	addServerFlags(root, &t.srv, true)
 	root.RunE = func(cmd *cobra.Command, args []string) error {
-		if len(args) == 0 && (stdin == nil || isTerminal(stdin)) {
+		if len(args) == 0 && t.srv.listen == "" && (stdin == nil || isTerminal(stdin)) {
 			t.demo = true
 		}
 		return runTUI(cmd.Context(), t, args, stdin, stdout, stderr)
@@ -39,6 +41,7 @@ Query a log headless:     ktrail query -e 'verb == "delete" && resource == "secr
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newQueryCmd(stdin, stdout, stderr), newDemoCmd(stdin, stdout, stderr), newGenCmd(stdout))
+	root.AddCommand(newQueryCmd(stdin, stdout, stderr), newDemoCmd(stdin, stdout, stderr), newGenCmd(stdout),
+		newServeCmd(stdout, stderr), newWebhookConfigCmd(stdout))
 	return root
 }

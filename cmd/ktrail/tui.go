@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,7 @@ type tuiFlags struct {
 	queryFlags
 	theme   string
 	noColor bool
+	srv     serverFlags // --listen: the webhook receiver feeding the view
 }
 
 func addTUIFlags(cmd *cobra.Command, t *tuiFlags) {
@@ -55,7 +57,24 @@ func runTUI(ctx context.Context, t tuiFlags, paths []string, stdin io.Reader, st
 	if err != nil {
 		return err
 	}
-	var late bytes.Buffer // line errors while the screen is in use
+	var late syncBuffer // line errors while the screen is in use
+	banner, listenName := "", ""
+	var srvDone <-chan error
+	if t.srv.listen != "" {
+		srv, dir, done, err := startServer(ctx, &t.srv, &late)
+		srvDone = done
+		if err != nil {
+			return err
+		}
+		scheme := "https"
+		if t.srv.plainHTTP {
+			scheme = "http"
+		}
+		banner = fmt.Sprintf("Receiving audit events on %s://%s (POST /audit/<cluster>), kept in %s", scheme, srv.Addr(), dir)
+		paths = append(paths, dir)
+		t.follow = true
+		listenName = fmt.Sprintf("webhook %s", srv.Addr())
+	}
 	sess, err := openInputs(paths, stdin, &late, t.inputFlags)
 	if err != nil {
 		return err
@@ -106,6 +125,9 @@ func runTUI(ctx context.Context, t tuiFlags, paths []string, stdin io.Reader, st
 			if t.demo {
 				names = []string{"demo"}
 			}
+			if listenName != "" {
+				names = []string{listenName}
+			}
 			return tui.Status{Names: names, Done: p.Done, Total: p.Total, Skipped: p.Skipped,
 				Live: p.Live, Loading: loading.Load()}
 		},
@@ -117,12 +139,22 @@ func runTUI(ctx context.Context, t tuiFlags, paths []string, stdin io.Reader, st
 	if t.demo {
 		opts.Banner = demoBanner
 	}
+	if banner != "" {
+		opts.Banner = banner
+	}
 	prog := tea.NewProgram(tui.New(opts), tea.WithContext(ctx), tea.WithOutput(stdout))
 	_, runErr := prog.Run()
 	cancel()
 	select {
 	case <-loadDone:
 	case <-time.After(5 * time.Second):
+	}
+	if srvDone != nil {
+		// In-flight batches are answered (and on disk) before it returns.
+		select {
+		case <-srvDone:
+		case <-time.After(10 * time.Second):
+		}
 	}
 	if cfgErr != nil {
 		fmt.Fprintln(stderr, cfgErr)
@@ -232,4 +264,23 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// syncBuffer is a bytes.Buffer that many goroutines may write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// Bytes returns what was written so far.
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
 }
