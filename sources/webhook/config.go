@@ -86,7 +86,8 @@ type Config struct {
 	MaxConns int
 	// MaxFileSize rotates current.jsonl at this size (default 128 MiB).
 	MaxFileSize int64
-	// MaxFileAge rotates current.jsonl at this age (default 1h).
+	// MaxFileAge rotates current.jsonl at this age, counted from its first
+	// event (default 1h).
 	MaxFileAge time.Duration
 	// MaxAge removes closed files older than this (0 keeps them).
 	MaxAge time.Duration

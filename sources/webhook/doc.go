@@ -16,6 +16,11 @@
 // entirely or not at all. GET /healthz answers "ok" without a token; GET
 // /metrics serves Prometheus metrics (ktrail_webhook_*).
 //
+// Resources are bounded: MaxConns connections, MaxBody bytes per decoded
+// body (413 beyond), request bodies held in memory at once to about eight
+// times MaxBody (a request waits up to 10s for room, then gets 503), and
+// 1024 cluster labels.
+//
 // Transport security is TLS (minimum 1.2) with a given certificate or one
 // generated once and kept in Dir/tls; plain HTTP is allowed only on a
 // loopback IP address, where the API server would not send credentials

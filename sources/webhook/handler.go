@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +26,6 @@ var (
 
 const maxPooled = 8 << 20
 
-
 // ServeHTTP routes a request: the ingest paths, /healthz and /metrics. A
 // panic is answered 500 and logged; the server goes on.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +36,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.refuse(w, r, reject(http.StatusInternalServerError, ReasonPanic, "internal error: %s", sanitize(fmt.Sprint(v))), -1, true)
+			s.refuse(w, r, reject(http.StatusInternalServerError, ReasonPanic, "internal error: %s (at %s)", sanitize(fmt.Sprint(v)), panicSite()), -1, true)
 		}
 	}()
 	path := r.URL.Path
@@ -64,8 +65,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/audit/"):
 		s.ingest(w, r, path[len("/audit/"):], true)
 	default:
-		s.refuse(w, r, reject(http.StatusNotFound, ReasonNotFound, "no such path: the audit webhook posts to /, /audit or /audit/<cluster>"), -1, false)
+		// A POST elsewhere is likely a webhook kubeconfig with a wrong
+		// path: worth a loud line. Other probes are only counted.
+		s.refuse(w, r, reject(http.StatusNotFound, ReasonNotFound, "no such path: the audit webhook posts to /, /audit or /audit/<cluster>"), -1, r.Method == http.MethodPost)
 	}
+}
+
+// panicSite names, in one line, the innermost frames (outside the
+// runtime) of the panic being recovered.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	var out []string
+	panicking := false
+	for len(out) < 3 {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			panicking = true
+		case panicking && !strings.HasPrefix(f.Function, "runtime."):
+			out = append(out, fmt.Sprintf("%s %s:%d", f.Function, filepath.Base(f.File), f.Line))
+		}
+		if !more {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "unknown"
+	}
+	return strings.Join(out, " < ")
 }
 
 // allowGet answers 405 to anything but GET and HEAD.

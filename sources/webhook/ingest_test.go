@@ -308,7 +308,7 @@ func TestHandlerPanicRecovered(t *testing.T) {
 	if code, _ := h.post("/audit", eventList(ev("p", "Panic"))); code != 200 {
 		t.Errorf("after a panic: %d", code)
 	}
-	if !strings.Contains(h.log.String(), "boom") || h.s.Stats().Rejected[ReasonPanic] != 1 {
+	if !strings.Contains(h.log.String(), "boom (at ktrail/sources/webhook.TestHandlerPanicRecovered") || h.s.Stats().Rejected[ReasonPanic] != 1 {
 		t.Errorf("panic not logged or counted: %s", h.log.String())
 	}
 }

@@ -293,7 +293,7 @@ func (s *Server) recoverSpool() error {
 	for _, d := range dirs {
 		ents, err := os.ReadDir(d.Path)
 		if err != nil {
-			return fmt.Errorf("webhook: reading %s: %w", d.Path, err)
+			s.log.printf("webhook: SPOOL ERROR: %s", sanitize(err.Error()))
 		}
 		for _, e := range ents {
 			name := e.Name()

@@ -228,7 +228,7 @@ func TestMTLS(t *testing.T) {
 		t.Errorf("client cert from the CA: %d", code)
 	}
 	for name, c := range map[string]*http.Client{
-		"no client cert":        tlsClient(h.s.CAPEM()),
+		"no client cert":       tlsClient(h.s.CAPEM()),
 		"cert from another CA": tlsClient(h.s.CAPEM(), other),
 	} {
 		resp, err := c.Post(h.url+"/audit", "application/json", bytes.NewReader(body))
@@ -328,4 +328,5 @@ func TestHTTP2(t *testing.T) {
 	if got := lines(t, current(h.dir, "h2")); len(got) != 3 {
 		t.Errorf("%d lines", len(got))
 	}
+	c.CloseIdleConnections()
 }
