@@ -160,10 +160,12 @@ func (it *objIter) raw(val int) ([]byte, error) {
 
 // typeErr reports a value of the wrong JSON type.
 func typeErr(b []byte, i int, want string) error {
-	return synErr(i, fmt.Sprintf("expected %s, found %s", want, jsonKind(b[i])))
+	return synErr(i, fmt.Sprintf("expected %s, found %s", want, JSONKind(b[i])))
 }
 
-func jsonKind(c byte) string {
+// JSONKind names the JSON type of a value that starts with c: "an
+// object", "a string", "a number"…
+func JSONKind(c byte) string {
 	switch {
 	case c == '{':
 		return "an object"
@@ -194,7 +196,7 @@ func Extract(b []byte, f *Fields) error {
 		if b[i] == '[' {
 			return extractArray(b, i, f)
 		}
-		return &NotEventError{"JSON value is not an object (" + jsonKind(b[i]) + ")"}
+		return &NotEventError{"JSON value is not an object (" + JSONKind(b[i]) + ")"}
 	}
 	var it objIter
 	if err := it.open(b, i); err != nil {
@@ -263,7 +265,7 @@ func scanItems(b []byte, i int, f *Fields, what string) (int, error) {
 			if _, err := skipValue(b, j); err != nil {
 				return 0, err
 			}
-			return 0, &NotEventError{what + " is not an object (" + jsonKind(b[j]) + ")"}
+			return 0, &NotEventError{what + " is not an object (" + JSONKind(b[j]) + ")"}
 		}
 		end, err := skipNested(b, j)
 		if err != nil {

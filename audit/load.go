@@ -469,7 +469,7 @@ func (w *worker) parseLine(line []byte, off int64, rel int, res *chunkResult) {
 	body := line[lead:tail]
 	if body[0] != '{' && body[0] != '[' {
 		if json.Valid(body) {
-			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: "JSON value is not an object (" + jsonKind(body[0]) + ")", Offset: off})
+			res.errs = append(res.errs, &LineError{Line: rel, Kind: ErrNotEvent, Msg: "JSON value is not an object (" + JSONKind(body[0]) + ")", Offset: off})
 			return
 		}
 		kind := classifyLine(body)

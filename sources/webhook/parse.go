@@ -72,7 +72,7 @@ func parseBatch(body, out []byte) ([]byte, int, *rejection) {
 		return appendItems(body, i, out, &f)
 	case '{':
 	default:
-		return out, 0, badRequest(ReasonWrongKind, "body is %s, not an audit EventList or Event object", describe(body[i]))
+		return out, 0, badRequest(ReasonWrongKind, "body is %s, not an audit EventList or Event object", audit.JSONKind(body[i]))
 	}
 	var m audit.Members
 	if err := m.Open(body, i); err != nil {
@@ -91,7 +91,7 @@ func parseBatch(body, out []byte) ([]byte, int, *rejection) {
 		switch string(key) {
 		case "kind":
 			if body[val] != '"' {
-				return out, 0, badRequest(ReasonWrongKind, "kind is %s, not a string", describe(body[val]))
+				return out, 0, badRequest(ReasonWrongKind, "kind is %s, not a string", audit.JSONKind(body[val]))
 			}
 			end, _ := audit.ScanString(body, val)
 			kind = body[val+1 : end]
@@ -108,7 +108,7 @@ func parseBatch(body, out []byte) ([]byte, int, *rejection) {
 			return out, 0, nil // no items: nothing to write
 		}
 		if body[items] != '[' {
-			return out, 0, badRequest(ReasonBadEvent, "items is %s, not an array", describe(body[items]))
+			return out, 0, badRequest(ReasonBadEvent, "items is %s, not an array", audit.JSONKind(body[items]))
 		}
 		return appendItems(body, items, out, &f)
 	case k == "Event" || k == "":
@@ -139,7 +139,7 @@ func appendItems(body []byte, i int, out []byte, f *audit.Fields) ([]byte, int, 
 		}
 		item := body[j:end]
 		if item[0] != '{' {
-			return out[:start], 0, badRequest(ReasonBadEvent, "items[%d] is %s, not an event object", n, describe(item[0]))
+			return out[:start], 0, badRequest(ReasonBadEvent, "items[%d] is %s, not an event object", n, audit.JSONKind(item[0]))
 		}
 		if err := checkEvent(item, f); err != nil {
 			return out[:start], 0, badRequest(ReasonBadEvent, "items[%d]: %s", n, sanitize(err.Error()))
@@ -203,23 +203,6 @@ func jsonError(body []byte) *rejection {
 		return badRequest(ReasonBadJSON, "body is not valid JSON: %s", sanitize(err.Error()))
 	}
 	return badRequest(ReasonBadJSON, "body is not valid JSON")
-}
-
-// describe names the JSON type starting with c.
-func describe(c byte) string {
-	switch {
-	case c == '{':
-		return "an object"
-	case c == '[':
-		return "an array"
-	case c == '"':
-		return "a string"
-	case c == 't' || c == 'f':
-		return "a boolean"
-	case c == 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 // clip shortens untrusted text for quoting with %q (which escapes it).
