@@ -1,0 +1,3 @@
+module ktrail/e2e
+
+go 1.26
