@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -58,6 +59,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          log.New(s.log, "", 0),
+		// HTTP/1.1 only. Over HTTP/2 a request waiting for the body memory
+		// budget keeps its unread data in the connection's flow-control
+		// window and stalls every other stream on that connection: under a
+		// burst the throughput collapsed to a fifth with idle CPU (see
+		// BENCHMARKS.md, TestOverloadBurst). One request per connection
+		// also makes MaxConns bound the requests in progress.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
 	lim := netutil.LimitListener(ln, s.cfg.MaxConns)
 	errc := make(chan error, 1)
