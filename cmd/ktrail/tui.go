@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"ktrail/audit"
 	"ktrail/filters"
+	"ktrail/internal/syncbuf"
 	"ktrail/report"
 	"ktrail/themes"
 	"ktrail/tui"
@@ -57,7 +56,7 @@ func runTUI(ctx context.Context, t tuiFlags, paths []string, stdin io.Reader, st
 	if err != nil {
 		return err
 	}
-	var late syncBuffer // line errors while the screen is in use
+	var late syncbuf.Buffer // line errors while the screen is in use
 	banner, listenName := "", ""
 	var srvDone <-chan error
 	if t.srv.listen != "" {
@@ -264,23 +263,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// syncBuffer is a bytes.Buffer that many goroutines may write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// Bytes returns what was written so far.
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
 }

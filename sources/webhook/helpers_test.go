@@ -19,25 +19,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ktrail/internal/syncbuf"
 )
-
-// syncBuffer is a log writer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // harness is a running server for one test.
 type harness struct {
@@ -45,7 +29,7 @@ type harness struct {
 	s    *Server
 	url  string // base URL, no trailing slash
 	c    *http.Client
-	log  *syncBuffer
+	log  *syncbuf.Buffer
 	dir  string
 	stop func() error
 }
@@ -58,7 +42,7 @@ func plainConfig(t *testing.T) Config {
 // start runs a server for cfg until the test ends (or stop is called).
 func start(t *testing.T, cfg Config, prep ...func(*Server)) *harness {
 	t.Helper()
-	lb := &syncBuffer{}
+	lb := &syncbuf.Buffer{}
 	if cfg.Log == nil {
 		cfg.Log = lb
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
+
+	"ktrail/internal/syncbuf"
 )
 
 func TestMetrics(t *testing.T) {
@@ -136,7 +138,7 @@ func TestSlowClientIsCut(t *testing.T) {
 
 func TestGracefulShutdownFinishesBatches(t *testing.T) {
 	cfg := plainConfig(t)
-	cfg.Log = &syncBuffer{}
+	cfg.Log = &syncbuf.Buffer{}
 	release := make(chan struct{})
 	var syncing atomic.Bool
 	s, err := New(cfg)
@@ -213,7 +215,7 @@ func TestServeWithListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Plain HTTP on a non-loopback listener is refused.
-	s2, _ := New(Config{Dir: t.TempDir(), PlainHTTP: true, Log: &syncBuffer{}})
+	s2, _ := New(Config{Dir: t.TempDir(), PlainHTTP: true, Log: &syncbuf.Buffer{}})
 	ln2, err := net.Listen("tcp", "0.0.0.0:0")
 	if err != nil {
 		t.Skip(err)

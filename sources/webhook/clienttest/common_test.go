@@ -45,6 +45,7 @@ import (
 
 	"ktrail/audit"
 	"ktrail/filters"
+	"ktrail/internal/syncbuf"
 	"ktrail/sources"
 	"ktrail/sources/webhook"
 )
@@ -375,7 +376,7 @@ type testServer struct {
 	caPEM    []byte
 	cancel   context.CancelFunc
 	done     chan error
-	log      *syncBuffer
+	log      *syncbuf.Buffer
 	stopOnce sync.Once
 }
 
@@ -386,7 +387,7 @@ func startServer(t testing.TB, cfg webhook.Config) *testServer {
 	if cfg.Dir == "" {
 		cfg.Dir = filepath.Join(t.TempDir(), "spool")
 	}
-	logb := &syncBuffer{}
+	logb := &syncbuf.Buffer{}
 	cfg.Log = logb
 	srv, err := webhook.New(cfg)
 	if err != nil {
@@ -437,23 +438,6 @@ func clipLog(s string) string {
 		return s[:4000] + "\n…\n" + s[len(s)-4000:]
 	}
 	return s
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // writeTokenFile writes a token file with a comment and two tokens.

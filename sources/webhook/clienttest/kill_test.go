@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ktrail/internal/syncbuf"
 )
 
 // The ktrail binary, built once per test binary run (into binDir, removed
@@ -83,7 +85,7 @@ func repoRoot() (string, error) {
 type collector struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	exited chan struct{}
 }
 
@@ -96,7 +98,7 @@ func startCollector(t testing.TB, bin, dir, listen, tokenFile string) *collector
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--dir", dir, "--listen", listen, "--tls-self-signed", "--token-file", tokenFile)
 	pr, pw := io.Pipe()
-	c := &collector{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	c := &collector{cmd: cmd, stderr: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = pw
 	cmd.Stdout = c.stderr
 	if err := cmd.Start(); err != nil {
