@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
 	"sigs.k8s.io/yaml"
+
+	"ktrail/report"
 )
 
 // config is $XDG_CONFIG_HOME/ktrail/config.yaml. Unknown keys are
@@ -110,4 +113,44 @@ func (h *history) add(expr string) {
 	}
 	defer f.Close()
 	fmt.Fprintln(f, strings.ReplaceAll(expr, "\n", " "))
+}
+
+// configPath is $XDG_CONFIG_HOME/ktrail/config.yaml ("" when there is no
+// home to put it in).
+func configPath(getenv func(string) string) string {
+	dir := xdgDir(getenv, "XDG_CONFIG_HOME", ".config")
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, "config.yaml")
+}
+
+// updateConfig rewrites one top-level key of the config file, keeping the
+// others as they are (comments are not kept). The file is written 0600,
+// atomically.
+func updateConfig(getenv func(string) string, key string, value any) error {
+	path := configPath(getenv)
+	if path == "" {
+		return fmt.Errorf("ktrail: no $XDG_CONFIG_HOME or $HOME for the config file")
+	}
+	doc := map[string]any{}
+	if b, err := os.ReadFile(path); err == nil {
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return fmt.Errorf("ktrail: config %s: %v (not rewritten)", path, err)
+		}
+	} else if !os.IsNotExist(err) {
+		return fmt.Errorf("ktrail: config %s: %v", path, err)
+	}
+	doc[key] = value
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("ktrail: config: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("ktrail: config: %v", err)
+	}
+	return report.WriteFileAtomic(path, true, func(w io.Writer) error {
+		_, err := w.Write(out)
+		return err
+	})
 }

@@ -75,3 +75,32 @@ func TestConfigAndHistoryFiles(t *testing.T) {
 		t.Fatalf("a broken config gave %v", err)
 	}
 }
+
+func TestUpdateConfigKeepsOtherKeys(t *testing.T) {
+	cfgDir := t.TempDir()
+	env := func(k string) string {
+		if k == "XDG_CONFIG_HOME" {
+			return cfgDir
+		}
+		return ""
+	}
+	if err := updateConfig(env, "views", []map[string]string{{"name": "a", "filter": `verb == "get"`}}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(cfgDir, "ktrail", "config.yaml")
+	os.WriteFile(path, []byte("theme: light\nviews: []\n"), 0o600)
+	if err := updateConfig(env, "views", []map[string]string{{"name": "b", "filter": "code >= 400"}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), "theme: light") || !strings.Contains(string(b), "code >= 400") {
+		t.Fatalf("config:\n%s", b)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", st.Mode())
+	}
+	os.WriteFile(path, []byte("theme: [\n"), 0o600)
+	if err := updateConfig(env, "views", nil); err == nil {
+		t.Fatal("a broken config was overwritten")
+	}
+}
