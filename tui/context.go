@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"ktrail/audit"
+	"ktrail/report"
 	"ktrail/themes"
 )
 
@@ -46,7 +47,54 @@ type Options struct {
 
 	History   []string          // earlier filters, oldest first
 	OnHistory func(expr string) // called with each applied filter
+
+	// Session is the investigation restored at start: its marks and
+	// notes (found again by auditID, stage and time as the events are
+	// indexed), its time range (the timeline's window) and, when Filter
+	// is empty, its filter. Nil: a fresh start.
+	Session *report.Session
+	// OnSession is called with the whole session after every change of
+	// the marks, notes, filter or time range (nil: not kept). It runs on
+	// the UI goroutine: it should only write a small file.
+	OnSession func(*report.Session)
+
+	// Views are the saved views v lists; OnSaveView is called when one
+	// is saved (a view with the name of an existing one replaces it) and
+	// OnDeleteView when one is deleted. Nil callbacks: views live only
+	// until the program ends.
+	Views        []View
+	OnSaveView   func(View)
+	OnDeleteView func(name string)
+
+	// Report writes an investigation report (S); nil: not available.
+	Report ReportFunc
 }
+
+// View is a saved view: a name for a filter, the list's columns and a
+// time range (the timeline's window; empty: the whole range). From and
+// To are RFC 3339.
+type View struct {
+	Name    string   `json:"name"`
+	Filter  string   `json:"filter,omitempty"`
+	Columns []string `json:"columns,omitempty"`
+	From    string   `json:"from,omitempty"`
+	To      string   `json:"to,omitempty"`
+}
+
+// ReportRequest is what S asks a report of: the matching events, the
+// filter, the timeline's window (zero times: open) and the marks.
+type ReportRequest struct {
+	Path     string // what the user typed at the prompt
+	View     *audit.View
+	IDs      []uint32 // the matching events, sorted like View
+	Filter   string
+	From, To time.Time
+	Marks    []report.Mark
+}
+
+// ReportFunc writes a report and returns a one-line description of what
+// it wrote (shown in the status line).
+type ReportFunc func(ctx context.Context, req ReportRequest) (string, error)
 
 // programContext is the state every component reads: sizes, styles,
 // keys and options. It is passed explicitly, never global.

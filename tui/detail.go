@@ -79,8 +79,11 @@ func (d *detailPane) styles(c *programContext) jsonview.Styles {
 }
 
 // title is the line above the pane: path under the cursor and hints.
-func (d *detailPane) title(c *programContext, w int) string {
+func (d *detailPane) title(c *programContext, w int, note string) string {
 	s := fmt.Sprintf("─ event %s", humanBytes(int64(d.size)))
+	if note != "" {
+		s += " · ● " + audit.Sanitize(note)
+	}
 	if d.doc != nil {
 		if p := d.doc.PathAt(d.cursor); p != "" {
 			s += " · " + audit.Sanitize(p)

@@ -23,10 +23,20 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case m.overlay == overlayColumns:
 		return m.columnKey(msg)
+	case m.overlay == overlayViews:
+		return m.viewsKey(msg)
 	case m.prompt.active():
 		return m.promptKey(msg)
 	case m.bar.editing:
 		return m.filterKey(msg)
+	}
+	if m.pivot.open {
+		if cmd, ok := m.pivotKey(msg); ok {
+			return cmd
+		}
+		if !key.Matches(msg, k.Quit, k.Help, k.Filter, k.Theme, k.Views, k.Report, k.Follow) {
+			return nil
+		}
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -72,8 +82,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.ZoomIn), key.Matches(msg, k.ZoomOut), key.Matches(msg, k.StackMode):
 		return m.timelineKey(msg)
 	}
+	if cmd, ok := m.investigateKey(msg); ok {
+		return cmd
+	}
 	switch m.focus {
 	case focusDetail:
+		if m.side.open {
+			return m.sideKey(msg)
+		}
 		return m.detailKey(msg)
 	case focusTimeline:
 		return m.timelineKey(msg)
@@ -124,6 +140,8 @@ func (m *Model) clearStep() tea.Cmd {
 	switch {
 	case m.detail.open:
 		m.closeDetail()
+	case m.side.open:
+		m.closeSide()
 	case m.search.text != "":
 		m.search = searchState{}
 	case m.tl.selecting:
@@ -177,7 +195,7 @@ func (m *Model) nextTheme() {
 func (m *Model) cycleFocus() {
 	switch m.focus {
 	case focusList:
-		if m.detail.open {
+		if m.detail.open || m.side.open {
 			m.focus = focusDetail
 		} else {
 			m.focus = focusTimeline
@@ -221,6 +239,11 @@ func (m *Model) onWheel(msg tea.MouseWheelMsg) tea.Cmd {
 		delta = -3
 	}
 	lay := m.layout()
+	if m.side.open && lay.inDetail(mouse.X, mouse.Y) {
+		m.side.cursor += delta
+		m.side.keepVisible(lay.detailH)
+		return nil
+	}
 	if m.detail.open && lay.inDetail(mouse.X, mouse.Y) {
 		m.detail.scroll(delta, lay.detailH)
 		return nil
@@ -249,6 +272,10 @@ func (m *Model) onClick(msg tea.MouseClickMsg) tea.Cmd {
 			m.follow = false
 			m.moveTo(m.rows.searchTime(from))
 		}
+	case m.side.open && lay.inDetail(mouse.X, mouse.Y):
+		m.focus = focusDetail
+		m.side.cursor = m.side.top + mouse.Y - lay.detailY
+		m.side.keepVisible(lay.detailH)
 	case m.detail.open && lay.inDetail(mouse.X, mouse.Y):
 		m.focus = focusDetail
 		m.detail.clickLine(mouse.Y - lay.detailY)
@@ -276,4 +303,35 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// investigateKey handles the keys of pivots, histories, marks, views and
+// reports; ok is false for other keys.
+func (m *Model) investigateKey(msg tea.KeyPressMsg) (cmd tea.Cmd, ok bool) {
+	k := m.ctx.keys
+	switch {
+	case key.Matches(msg, k.Pivot):
+		return m.openPivot(), true
+	case key.Matches(msg, k.Object):
+		return m.followObject(), true
+	case key.Matches(msg, k.UserActivity):
+		return m.followUser(), true
+	case key.Matches(msg, k.Request):
+		return m.followRequest(), true
+	case key.Matches(msg, k.Mark):
+		m.toggleMark()
+	case key.Matches(msg, k.Note):
+		return m.noteKey(), true
+	case key.Matches(msg, k.NextMark):
+		m.jumpMark(1)
+	case key.Matches(msg, k.PrevMark):
+		m.jumpMark(-1)
+	case key.Matches(msg, k.Views):
+		m.openViews()
+	case key.Matches(msg, k.Report):
+		return m.reportKey(), true
+	default:
+		return nil, false
+	}
+	return nil, true
 }

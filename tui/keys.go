@@ -14,6 +14,9 @@ type KeyMap struct {
 	JumpTime, Follow, Copy, Theme           key.Binding
 	Layout, Fold, Columns, Save             key.Binding
 	ZoomIn, ZoomOut, StackMode, Select      key.Binding
+	Pivot, PivotSort, Object, UserActivity  key.Binding
+	Request, Mark, Note, NextMark, PrevMark key.Binding
+	Views, ViewSave, ViewDelete, Report     key.Binding
 	Help, Quit                              key.Binding
 }
 
@@ -51,9 +54,23 @@ func DefaultKeyMap() KeyMap {
 		ZoomIn:    b([]string{"]"}, "]", "timeline zoom in"),
 		ZoomOut:   b([]string{"["}, "[", "timeline zoom out"),
 		StackMode: b([]string{"b"}, "b", "timeline: outcome / verb"),
-		Select:    b([]string{"v"}, "v", "timeline: select span"),
-		Help:      b([]string{"?"}, "?", "help"),
-		Quit:      b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Select:    b([]string{"V"}, "V", "timeline: select span"),
+
+		Pivot:        b([]string{"p"}, "p", "pivot: group by field(s)"),
+		PivotSort:    b([]string{"1", "2", "3", "4"}, "1-4", "pivot: sort count/first/last/key"),
+		Object:       b([]string{"o"}, "o", "object history with diffs"),
+		UserActivity: b([]string{"u"}, "u", "user's activity over time"),
+		Request:      b([]string{"a"}, "a", "all stages of the request"),
+		Mark:         b([]string{"m"}, "m", "mark / unmark event"),
+		Note:         b([]string{"M"}, "M", "note on event"),
+		NextMark:     b([]string{"'"}, "'", "next mark"),
+		PrevMark:     b([]string{"\""}, "\"", "previous mark"),
+		Views:        b([]string{"v"}, "v", "saved views"),
+		ViewSave:     b([]string{"n", "s"}, "n/s", "views: save current"),
+		ViewDelete:   b([]string{"d"}, "d", "views: delete"),
+		Report:       b([]string{"S"}, "S", "report"),
+		Help:         b([]string{"?"}, "?", "help"),
+		Quit:         b([]string{"q", "ctrl+c"}, "q", "quit"),
 	}
 }
 
@@ -75,5 +92,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Filter, k.Keep, k.Drop, k.Clear, k.Search, k.NextMatch, k.PrevMatch, k.Columns},
 		{k.Open, k.Focus, k.Layout, k.Fold, k.Copy, k.Save, k.Theme, k.Help, k.Quit},
 		{k.ZoomIn, k.ZoomOut, k.StackMode, k.Select},
+		{k.Pivot, k.PivotSort, k.Object, k.UserActivity, k.Request, k.Mark, k.Note, k.NextMark, k.PrevMark,
+			k.Views, k.ViewSave, k.ViewDelete, k.Report},
 	}
 }

@@ -41,7 +41,7 @@ func (m *Model) layout() layoutInfo {
 	l.barY = h - 2
 	bottom := l.barY // first line below the panes
 	mode := m.detail.layoutFor(w)
-	l.detailOpen = m.detail.open
+	l.detailOpen = m.detail.open || m.side.open
 	if l.detailOpen && mode == detailFull {
 		l.detailX, l.detailY, l.detailW, l.detailH = 0, y+1, w, max(1, bottom-y-1)
 		l.listHeadY, l.listY = -1, -1

@@ -18,7 +18,7 @@ type sized struct {
 // visibleColumns drops the least important columns until the chosen ones
 // fit the list's width.
 func (m *Model) visibleColumns() []*column {
-	cols := m.fitColumns(m.layout().listW)
+	cols := m.fitColumns(m.layout().listW - m.gutter())
 	out := make([]*column, len(cols))
 	for i, c := range cols {
 		out[i] = c.column
@@ -70,6 +70,15 @@ func (m *Model) fitColumns(width int) []sized {
 	}
 }
 
+// gutter is the width of the marks' gutter: shown only while some
+// event is marked.
+func (m *Model) gutter() int {
+	if len(m.marks.notes) == 0 {
+		return 0
+	}
+	return 2
+}
+
 // minWidth is a column's narrowest width; times show the date when the
 // events span days.
 func (m *Model) minWidth(c *column) int {
@@ -83,10 +92,15 @@ func (m *Model) minWidth(c *column) int {
 // whatever the number of events.
 func (m *Model) renderList(lay layoutInfo, b *strings.Builder) []string {
 	st := m.ctx.styles
-	cols := m.fitColumns(lay.listW)
-	m.rowCache.check(rowCacheKey{width: lay.listW, cols: m.colsVersion, styles: st, search: m.search.lower, ncols: len(cols), multiDay: m.ctx.multiDay})
+	gut := m.gutter()
+	cols := m.fitColumns(lay.listW - gut)
+	m.rowCache.check(rowCacheKey{width: lay.listW, cols: m.colsVersion, styles: st, search: m.search.lower, ncols: len(cols),
+		multiDay: m.ctx.multiDay, marks: m.marks.version})
 	lines := make([]string, 0, lay.listRows+1)
 	b.Reset()
+	if gut > 0 {
+		b.WriteString("  ")
+	}
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(" ")
@@ -116,6 +130,16 @@ func (m *Model) renderList(lay layoutInfo, b *strings.Builder) []string {
 		}
 		r := m.view.Rec(id)
 		b.Reset()
+		if gut > 0 {
+			switch {
+			case !m.marks.has(id):
+				b.WriteString("  ")
+			case selected:
+				b.WriteString("● ")
+			default:
+				b.WriteString(st.Warning.Render("●") + " ")
+			}
+		}
 		for j, c := range cols {
 			if j > 0 {
 				b.WriteString(" ")
@@ -203,6 +227,7 @@ type rowCacheKey struct {
 	styles             any
 	search             string
 	multiDay           bool
+	marks              int
 }
 
 // rowCache keeps the rendered lines of rows that are not selected, so that

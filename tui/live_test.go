@@ -193,7 +193,7 @@ func TestTimelineSpanBecomesATimeFilter(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		h.key("l")
 	}
-	h.key("v")
+	h.key("V") // span selection moved from v (now saved views)
 	for i := 0; i < 5; i++ {
 		h.key("l")
 	}

@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -34,11 +35,13 @@ const (
 	overlayNone overlay = iota
 	overlayHelp
 	overlayColumns
+	overlayViews
 )
 
 // step is one entry of the undo stack that Esc pops.
 type step struct {
 	filter string
+	pivot  bool // the step was a pivot drill-down: undoing it reopens the pivot
 }
 
 // Model is the root bubbletea model.
@@ -51,6 +54,7 @@ type Model struct {
 	filterGen int
 	steps     []step
 	rows      rows
+	rowsGen   int  // counts row set changes
 	evaluated int  // records of view covered by rows
 	evalBusy  bool // a full evaluation is running
 	tailBusy  bool
@@ -75,6 +79,14 @@ type Model struct {
 	prompt  prompt
 	colPick int
 
+	pivot       pivotView
+	pivotFields []pivotField
+	side        sidePane
+	marks       markSet
+	views       []View
+	viewPick    int
+	started     bool // New is done: state changes are saved from now on
+
 	status     string
 	statusErr  bool
 	statusAt   time.Time
@@ -94,10 +106,26 @@ func New(opts Options) *Model {
 	m.tl.state.Mode = timeline.ByOutcome
 	m.bar = newFilterBar(c, opts.History)
 	m.prompt = newPrompt(c)
-	if err := m.setFilter(opts.Filter); err != nil {
-		m.setStatus(err.Error(), true)
-		m.bar.start(opts.Filter)
+	m.pivotFields = pivotFields()
+	m.marks = newMarkSet(opts.Session)
+	m.views = slices.Clone(opts.Views)
+	src := opts.Filter
+	if src == "" && opts.Session != nil {
+		src = opts.Session.Filter
+		if m.setFilter(src) != nil {
+			src = "" // a session's filter that no longer compiles is dropped
+		}
 	}
+	if m.filter == nil {
+		if err := m.setFilter(src); err != nil {
+			m.setStatus(err.Error(), true)
+			m.bar.start(src)
+		}
+	}
+	if s := opts.Session; s != nil {
+		m.restoreWindow(s.From, s.To)
+	}
+	m.started = true
 	return m
 }
 
@@ -138,6 +166,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case savedMsg:
 		m.onSaved(msg)
 		return m, nil
+	case pivotMsg:
+		return m, m.onPivot(msg)
+	case pivotSortMsg:
+		m.onPivotSort(msg)
+		return m, nil
+	case sideMsg:
+		m.onSide(msg)
+		return m, nil
+	case reportMsg:
+		m.onReport(msg)
+		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.onKey(msg)
 	case tea.MouseWheelMsg:
@@ -166,7 +205,7 @@ func (m *Model) onTick(now time.Time) tea.Cmd {
 	if m.status != "" && !m.statusErr && now.Sub(m.statusAt) > 4*time.Second {
 		m.status = ""
 	}
-	cmds = append(cmds, m.histCmd(false))
+	cmds = append(cmds, m.histCmd(false), m.refreshPivot(false))
 	return tea.Batch(cmds...)
 }
 
@@ -204,7 +243,8 @@ func (m *Model) onEval(msg evalMsg) tea.Cmd {
 		return nil
 	}
 	m.setRows(rows{v: msg.v, all: msg.all, ids: msg.ids}, msg.evaluated, true)
-	return m.histCmd(true)
+	m.marks.resolve(m.ctx.store, msg.v)
+	return tea.Batch(m.histCmd(true), m.refreshPivot(true))
 }
 
 // tailMsg carries the matches among records that arrived since the last
@@ -238,6 +278,7 @@ func (m *Model) onTail(msg tailMsg) tea.Cmd {
 		r.ids = mergeTail(msg.v, m.rows.ids, msg.ids)
 	}
 	m.setRows(r, msg.evaluated, false)
+	m.marks.resolve(m.ctx.store, msg.v)
 	return nil
 }
 
@@ -279,6 +320,7 @@ func (m *Model) setRows(r rows, evaluated int, replaced bool) {
 		m.newCount = 0
 	}
 	m.search.invalidate()
+	m.rowsGen++
 	m.tl.dirty = true
 	m.ctx.multiDay = spansDays(m.view, m.ctx.loc())
 }
@@ -315,6 +357,9 @@ func (m *Model) moveTo(i int) {
 	m.clampScroll()
 	if m.detail.open {
 		m.detail.show(m.ctx, m.view, m.cursorID)
+	}
+	if m.side.open {
+		m.syncSide()
 	}
 	if i == n-1 {
 		m.newCount = 0
@@ -355,6 +400,7 @@ func (m *Model) installFilter(f *filters.Filter, src string) {
 		m.ctx.opts.OnHistory(src)
 	}
 	m.bar.remember(src)
+	m.saveSession()
 }
 
 // undo pops the last filter step.
@@ -370,6 +416,11 @@ func (m *Model) undo() tea.Cmd {
 	}
 	m.filter, m.filterSrc = f, s.filter
 	m.filterGen++
+	if s.pivot {
+		m.pivot.open = true
+		m.pivot.rowsGen = -1 // count again once the rows are back
+	}
+	m.saveSession()
 	return m.evalCmd()
 }
 

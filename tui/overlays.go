@@ -14,7 +14,7 @@ import (
 func (m *Model) renderHelp(width, height int) string {
 	st := m.ctx.styles
 	groups := m.ctx.keys.FullHelp()
-	titles := []string{"Move", "Filter & search", "Panes & actions", "Timeline"}
+	titles := []string{"Move", "Filter & search", "Panes & actions", "Timeline", "Investigate"}
 	var cols []string
 	for gi, g := range groups {
 		kw := 0
@@ -30,8 +30,14 @@ func (m *Model) renderHelp(width, height int) string {
 	}
 	// As many columns side by side as fit the screen with the box's
 	// border and padding.
-	layouts := [][]string{cols, {cols[0] + "\n\n" + cols[3], cols[1] + "\n\n" + cols[2]},
-		{cols[0] + "\n\n" + cols[3] + "\n\n" + cols[1] + "\n\n" + cols[2]}}
+	join := func(i ...int) string {
+		parts := make([]string, len(i))
+		for k, j := range i {
+			parts[k] = cols[j]
+		}
+		return strings.Join(parts, "\n\n")
+	}
+	layouts := [][]string{cols, {join(0, 3), join(1, 2), join(4)}, {join(0, 4), join(1, 2, 3)}, {join(0, 3, 1, 2, 4)}}
 	var box string
 	for _, l := range layouts {
 		body := joinColumns(l, 3)

@@ -23,6 +23,10 @@ const (
 	promptTime
 	promptSave
 	promptOverwrite
+	promptPivot
+	promptNote
+	promptViewName
+	promptReport
 )
 
 // prompt is the one-line question shown in place of the filter line.
@@ -107,6 +111,16 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 				return nil
 			}
 			return m.saveCmd(val, false)
+		case promptPivot:
+			return m.setPivotSpec(val)
+		case promptNote:
+			m.setNote(val)
+		case promptViewName:
+			m.saveView(val)
+		case promptReport:
+			if val != "" {
+				return m.reportCmd(val)
+			}
 		}
 		return nil
 	}

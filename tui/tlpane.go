@@ -26,12 +26,17 @@ type timelinePane struct {
 	selecting bool
 	cache     string
 	cacheKey  tlKey
+	gaps      timeline.Gaps // silent periods of the rows (all of them, not just the window)
+	gapsGen   int           // the rows generation gaps were found for
 }
 
-// histMsg carries a built histogram.
+// histMsg carries a built histogram, and the gaps when they were found
+// again.
 type histMsg struct {
-	seq  int
-	hist timeline.Histogram
+	seq     int
+	hist    timeline.Histogram
+	gaps    *timeline.Gaps
+	gapsGen int
 }
 
 // histCmd rebuilds the histogram when the rows changed (force: now;
@@ -53,17 +58,28 @@ func (m *Model) histCmd(force bool) tea.Cmd {
 	s, v, r, seq, mode := m.ctx.store, m.view, m.rows.timelineRows(), t.seq, t.state.Mode
 	st := t.state
 	width := lay.width
+	gen, gaps := m.rowsGen, t.gaps
+	needGaps := t.gapsGen != gen
 	return func() tea.Msg {
+		msg := histMsg{seq: seq, gapsGen: gen}
+		if needGaps {
+			g, err := timeline.FindGaps(context.Background(), v, r, 0)
+			if err == nil {
+				msg.gaps, gaps = &g, g
+			}
+		}
 		first, last, ok := timeline.Bounds(v, r)
 		if !ok {
-			return histMsg{seq: seq}
+			return msg
 		}
 		from, to := st.Window(first, last)
 		h, err := timeline.Build(context.Background(), s, v, r, from, to, width, mode)
 		if err != nil {
-			return histMsg{seq: seq}
+			return msg
 		}
-		return histMsg{seq: seq, hist: h}
+		h.Gaps = gaps.List
+		msg.hist = h
+		return msg
 	}
 }
 
@@ -71,6 +87,9 @@ func (m *Model) onHist(msg histMsg) tea.Cmd {
 	t := &m.tl
 	t.busy = false
 	t.built = time.Now()
+	if msg.gaps != nil {
+		t.gaps, t.gapsGen = *msg.gaps, msg.gapsGen
+	}
 	if msg.seq == t.seq {
 		t.hist, t.shown = msg.hist, msg.seq
 	}
@@ -87,7 +106,7 @@ func (t *timelinePane) render(c *programContext, w, h int, cursorTime int64) str
 	st := c.styles
 	sty := timeline.Styles{
 		Axis: st.TimelineAxis, Label: st.TimelineLabel, Cursor: st.TimelineCursor,
-		Selection: st.TimelineSelection, Empty: st.TimelineEmpty,
+		Selection: st.TimelineSelection, Empty: st.TimelineEmpty, Gap: st.Warning,
 	}
 	sty.Stack[timeline.ByOutcome] = [3]lipgloss.Style{st.TimelineOK, st.Timeline4xx, st.Timeline5xx}
 	sty.Stack[timeline.ByVerbClass] = [3]lipgloss.Style{st.TimelineRead, st.TimelineWrite, st.TimelineDelete}

@@ -44,12 +44,21 @@ func (m *Model) render() string {
 		}
 	}
 	if lay.listHeadY >= 0 {
-		for i, l := range m.renderList(lay, &b) {
+		lines := m.renderList(lay, &b)
+		if m.pivot.open {
+			lines = m.renderPivot(lay)
+		}
+		for i, l := range lines {
 			screen[lay.listHeadY+i] = l
 		}
 	}
 	if lay.detailOpen {
-		m.placeDetail(lay, screen)
+		if m.side.open {
+			m.placePane(lay, screen, m.side.title(lay.detailW), m.side.render(m.ctx, lay.detailW, lay.detailH, m.focus == focusDetail))
+		} else {
+			title := m.detail.title(m.ctx, lay.detailW, m.noteOf(m.detail.id))
+			m.placePane(lay, screen, title, m.detail.render(m.ctx, lay.detailW, lay.detailH, m.focus == focusDetail))
+		}
 	}
 	screen[lay.barY] = m.renderBar(lay.width)
 	screen[lay.hintY] = m.renderHint(lay.width)
@@ -63,6 +72,8 @@ func (m *Model) render() string {
 		overlayBox(screen, m.renderHelp(lay.width, lay.height), lay.width)
 	case overlayColumns:
 		overlayBox(screen, m.renderColumnPicker(), lay.width)
+	case overlayViews:
+		overlayBox(screen, m.renderViews(lay.width), lay.width)
 	}
 	if m.bar.editing {
 		if pop := m.bar.renderCompletions(lay.width); len(pop) > 0 {
@@ -76,15 +87,14 @@ func (m *Model) render() string {
 	return strings.Join(screen, "\n")
 }
 
-// placeDetail draws the detail pane into the screen lines.
-func (m *Model) placeDetail(lay layoutInfo, screen []string) {
+// placePane draws the detail pane (or the side pane in its place) into
+// the screen lines.
+func (m *Model) placePane(lay layoutInfo, screen []string, title string, lines []string) {
 	st := m.ctx.styles
-	title := m.detail.title(m.ctx, lay.detailW)
 	border := st.PaneBorder
 	if m.focus == focusDetail {
 		border = st.PaneBorderFocused
 	}
-	lines := m.detail.render(m.ctx, lay.detailW, lay.detailH, m.focus == focusDetail)
 	if lay.detailX == 0 {
 		screen[lay.detailY-1] = padLine(border.Render(title), lay.width)
 		for i, l := range lines {

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"ktrail/report"
+	"ktrail/tui"
 )
 
 // config is $XDG_CONFIG_HOME/ktrail/config.yaml. Unknown keys are
@@ -21,6 +22,8 @@ type config struct {
 	Theme string `json:"theme,omitempty"`
 	// Columns are the event list's columns.
 	Columns []string `json:"columns,omitempty"`
+	// Views are the saved views (name, filter, columns, time window).
+	Views []tui.View `json:"views,omitempty"`
 }
 
 // xdgDir returns $<env>/ktrail, or $HOME/<fallback>/ktrail; "" when

@@ -37,6 +37,9 @@ type queryFlags struct {
 	local    bool
 	columns  []string
 	stats    bool
+	gaps     bool
+	minGap   time.Duration
+	detect   bool
 }
 
 func newQueryCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -108,6 +111,8 @@ func addQueryFlags(cmd *cobra.Command, q *queryFlags) {
 	f.BoolVar(&q.local, "local", false, "show times in the local time zone")
 	f.StringSliceVar(&q.columns, "columns", nil, "table/csv columns (default time,user,verb,resource,namespace/name,code,sourceIP)")
 	f.BoolVar(&q.strict, "strict", false, "stop at the first input line that cannot be read")
+	f.BoolVar(&q.gaps, "gaps", false, "list silent periods that are long compared with the usual rate of the matching events (was logging off?)")
+	f.DurationVar(&q.minGap, "min-gap", 0, "with --gaps: the shortest silence to report (default 1m, or more when events are sparse)")
 	f.BoolVar(&q.stats, "stats", false, "print load time, heap bytes per event and time to the first 1,000 events on stderr")
 	_ = f.MarkHidden("stats")
 }
@@ -189,6 +194,8 @@ func runQuery(ctx context.Context, q queryFlags, paths []string, stdin io.Reader
 	opts := report.Options{Redact: !q.noRedact, UTC: !q.local, Columns: q.columns}
 	bw := bufio.NewWriterSize(stdout, 1<<16)
 	switch {
+	case q.gaps:
+		_, err = writeGaps(bw, store, v, ids, q.minGap, !q.local)
 	case len(q.groupBy) > 0:
 		err = writeGroups(bw, format, store, v, ids, q.groupBy, opts)
 	case q.count:

@@ -42,6 +42,7 @@ Query a log headless:     ktrail query -e 'verb == "delete" && resource == "secr
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newQueryCmd(stdin, stdout, stderr), newDemoCmd(stdin, stdout, stderr), newGenCmd(stdout),
-		newServeCmd(stdout, stderr), newWebhookConfigCmd(stdout), newReportCmd(stdin, stdout, stderr))
+		newServeCmd(stdout, stderr), newWebhookConfigCmd(stdout), newReportCmd(stdin, stdout, stderr),
+		newHistoryCmd(stdin, stdout, stderr))
 	return root
 }

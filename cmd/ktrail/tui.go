@@ -135,6 +135,13 @@ func runTUI(ctx context.Context, t tuiFlags, paths []string, stdin io.Reader, st
 				report.Options{Redact: !t.noRedact, UTC: !t.local}, overwrite)
 		},
 	}
+	input := ""
+	if len(paths) == 1 && !t.demo {
+		input = paths[0]
+	}
+	wireSession(&opts, sessionPath(os.Getenv, paths, t.demo), input, &late)
+	wireViews(&opts, cfg, os.Getenv, &late)
+	opts.Report = tuiReport(sess, paths, !t.noRedact, !t.local)
 	if t.demo {
 		opts.Banner = demoBanner
 	}

@@ -27,6 +27,9 @@ type Styles struct {
 	Selection lipgloss.Style
 	// Empty styles the baseline mark of buckets without events.
 	Empty lipgloss.Style
+	// Gap styles the band on the axis line under a silent period and
+	// the largest gap's note on the top label line.
+	Gap lipgloss.Style
 }
 
 // The characters Render draws.
@@ -34,6 +37,7 @@ const (
 	emptyMark  = "·"
 	cursorMark = "▲"
 	selFill    = "─"
+	gapFill    = "░"
 )
 
 // eighths[n] is a block n eighths high.
@@ -51,7 +55,10 @@ var eighths = [9]string{" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "�
 // calendar days) in UTC when utc is set, else local time. The bucket
 // holding cursorTime (negative: none) gets a '▲' on the axis line, and
 // the buckets meeting [selFrom, selTo) (selFrom negative: none) take the
-// Selection style, with '─' on the axis line under them.
+// Selection style, with '─' on the axis line under them. The buckets
+// meeting a gap of h.Gaps get '░' in the Gap style on the axis line
+// (over time labels, under the cursor mark), and the top label line
+// names the largest gap when it fits.
 func Render(h Histogram, st Styles, width, height int, cursorTime, selFrom, selTo int64, utc bool) string {
 	if width <= 0 || height <= 0 {
 		return ""
@@ -72,7 +79,7 @@ func Render(h Histogram, st Styles, width, height int, cursorTime, selFrom, selT
 	var lines []string
 	if height >= 3 {
 		barRows = height - 2
-		lines = append(lines, p.header(h, width))
+		lines = append(lines, p.header(h, width, loc))
 	}
 	grid := make([][]cell, barRows)
 	for r := range grid {
@@ -103,6 +110,7 @@ const (
 	kBar        // a bar cell of class a
 	kTwo        // a bar cell of class a (foreground) below class b (background)
 	kEmpty
+	kGap
 	kAxis
 	kLabel
 	kCursor
@@ -142,6 +150,8 @@ func (p *painter) style(k styleKey) lipgloss.Style {
 		s = p.st.Stack[p.mode][k.a].Background(p.st.Stack[p.mode][k.b].GetForeground())
 	case kEmpty:
 		s = p.st.Empty
+	case kGap:
+		s = p.st.Gap
 	case kAxis:
 		s = p.st.Axis
 	case kLabel:
@@ -273,21 +283,30 @@ func stack(c [3]uint32, maxv uint32, capE int) (e [3]int) {
 
 // header returns the top label line: step, total and largest bucket on
 // the left, the classes' legend on the right when it fits.
-func (p *painter) header(h Histogram, width int) string {
-	var text string
+func (p *painter) header(h Histogram, width int, loc *time.Location) string {
+	var text, gap string
 	if h.Step > 0 {
 		noun := "events"
 		if h.Total == 1 {
 			noun = "event"
 		}
 		text = fmt.Sprintf("%s/col · %s %s · max %s", stepText(h.Step), group(h.Total), noun, group(int(h.Max)))
+		if g, ok := (Gaps{List: h.Gaps}).Largest(); ok {
+			gap = " · " + GapText(g, loc)
+		}
+	}
+	if ansi.StringWidth(text+gap) > width {
+		gap = ""
 	}
 	text = ansi.Truncate(text, width, "…")
-	tw := ansi.StringWidth(text)
+	tw := ansi.StringWidth(text + gap)
 	names := h.Mode.ClassNames()
 	lw := len(names[0]) + len(names[1]) + len(names[2]) + 2
 	var b strings.Builder
 	b.WriteString(p.st.Label.Render(text))
+	if gap != "" {
+		b.WriteString(p.st.Gap.Render(gap))
+	}
 	if h.Step > 0 && tw+2+lw <= width {
 		b.WriteString(strings.Repeat(" ", width-tw-lw))
 		for k, n := range names {
@@ -345,6 +364,13 @@ func (p *painter) axis(h Histogram, width, cx int, selected []bool, loc *time.Lo
 			cells[x] = cell{selFill, styleKey{kind: kAxis, sel: true}}
 		} else {
 			cells[x] = cell{" ", styleKey{kind: kAxis}}
+		}
+	}
+	for _, g := range h.Gaps {
+		a, b := gapColumns(h, g, width)
+		for x := a; x <= b; x++ {
+			cells[x] = cell{gapFill, styleKey{kind: kGap, sel: selected[x]}}
+			used[x] = true
 		}
 	}
 	if cx >= 0 && cx < width {
@@ -425,4 +451,28 @@ func dayStart(from, to int64, loc *time.Location) (time.Time, bool) {
 		mid = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 	}
 	return mid, mid.UnixNano() < to
+}
+
+// gapColumns returns the first and last columns whose buckets lie
+// inside the gap; a gap shorter than a bucket marks the bucket holding
+// its middle. a > b when nothing is drawn.
+func gapColumns(h Histogram, g Gap, width int) (a, b int) {
+	n := min(width, len(h.Counts))
+	if h.Step <= 0 || n == 0 || g.To <= h.From || g.From >= h.To {
+		return 0, -1
+	}
+	a = int(floorDiv(g.From-h.From+h.Step-1, h.Step))
+	b = int(floorDiv(g.To-h.From, h.Step)) - 1
+	if a > b {
+		mid := g.From + (g.To-g.From)/2
+		a = int(floorDiv(mid-h.From, h.Step))
+		b = a
+	}
+	return max(a, 0), min(b, n-1)
+}
+
+// GapText describes a gap: "gap 10m2s from 14:11:58".
+func GapText(g Gap, loc *time.Location) string {
+	d := g.Len().Round(time.Second)
+	return "gap " + d.String() + " from " + time.Unix(0, g.From).In(loc).Format("15:04:05")
 }

@@ -81,6 +81,9 @@ type Histogram struct {
 	Max      uint32      // the largest bucket total
 	Total    int         // the number of events counted
 	Mode     Mode
+	// Gaps are silent periods to mark (see FindGaps); Build leaves it
+	// empty, the caller fills it.
+	Gaps []Gap
 }
 
 // Len returns the number of buckets.
