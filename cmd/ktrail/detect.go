@@ -320,6 +320,7 @@ func detDuration(d time.Duration) string {
 	return s
 }
 
+// detLocation is the time zone of the output: UTC unless --local.
 func detLocation(opts report.Options) *time.Location {
 	if opts.UTC {
 		return time.UTC
@@ -327,6 +328,7 @@ func detLocation(opts report.Options) *time.Location {
 	return time.Local
 }
 
+// detPlural is the plural ending for n things.
 func detPlural(n int) string {
 	if n == 1 {
 		return ""
@@ -353,7 +355,7 @@ func loadUserRules(cfgPath string) ([]detect.Rule, error) {
 		return nil, fmt.Errorf("detect: config %s: %v", cfgPath, err)
 	}
 	var top map[string]json.RawMessage
-	if err := yaml.Unmarshal(b, &top); err != nil {
+	if err := yaml.UnmarshalStrict(b, &top); err != nil {
 		return nil, fmt.Errorf("detect: config %s: %s", cfgPath, strings.Join(strings.Fields(err.Error()), " "))
 	}
 	list, ok := top["detections"]
