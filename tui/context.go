@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"ktrail/audit"
+	"ktrail/detect"
 	"ktrail/report"
 	"ktrail/themes"
 )
@@ -68,6 +69,10 @@ type Options struct {
 
 	// Report writes an investigation report (S); nil: not available.
 	Report ReportFunc
+
+	// Detect runs the detection rules over every event as they arrive
+	// (the D panel and the alert badge); nil: no detections.
+	Detect *detect.Engine
 }
 
 // View is a saved view: a name for a filter, the list's columns and a

@@ -25,6 +25,8 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.columnKey(msg)
 	case m.overlay == overlayViews:
 		return m.viewsKey(msg)
+	case m.overlay == overlayDetections:
+		return m.detectionsKey(msg)
 	case m.prompt.active():
 		return m.promptKey(msg)
 	case m.bar.editing:
@@ -67,6 +69,9 @@ func (m *Model) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.copyEvent()
 	case key.Matches(msg, k.Columns):
 		m.overlay, m.colPick = overlayColumns, 0
+		return nil
+	case key.Matches(msg, k.Detections):
+		m.overlay, m.det.sel = overlayDetections, 0
 		return nil
 	case key.Matches(msg, k.Focus):
 		m.cycleFocus()

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 
+	"ktrail/detect"
 	"ktrail/filters"
 	"ktrail/report"
 	"ktrail/tui/history"
@@ -414,4 +416,36 @@ func TestGapsMarkedOnTheDemoTimeline(t *testing.T) {
 		t.Fatalf("%d gaps, want the demo's one audit gap: %+v", len(g.List), g.List)
 	}
 	h.mustContain("gap 10m1s from 14:11:58", "░░░")
+}
+
+func TestDetectionsPanelLiveCountsAndDrillDown(t *testing.T) {
+	var eng *detect.Engine
+	h := demoHarness(t, 160, 48, func(o *Options) {
+		e, err := detect.Compile(o.Store, detect.Builtins(), filters.Options{Now: demoNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, o.Detect = e, e
+	})
+	h.send(tickMsg(time.Now()))
+	if !h.m.det.ready || h.m.det.fed != h.m.ctx.store.View().NumRecs() {
+		t.Fatalf("the engine was not fed: %+v", h.m.det.fed)
+	}
+	h.mustContain("⚠ 1 alert (D)")
+	h.key("D")
+	h.mustContain("Detections", "Binding to cluster-admin", "CRITICAL")
+	want := eng.Run(context.Background(), h.m.ctx.store.View(), nil).Fired()
+	fired := h.m.det.fired()
+	if len(fired) != len(want) {
+		t.Fatalf("panel has %d rules, Run says %d", len(fired), len(want))
+	}
+	h.key("enter") // the most severe rule: its expression becomes a filter step
+	rule := fired[0].Rule
+	if !strings.Contains(h.m.filterSrc, rule.Expr) || h.m.overlay != overlayNone {
+		t.Fatalf("filter %q after Enter on %s", h.m.filterSrc, rule.ID)
+	}
+	if h.m.rows.Len() != len(fired[0].Hits) {
+		t.Fatalf("%d rows, the rule has %d hits", h.m.rows.Len(), len(fired[0].Hits))
+	}
+	h.mustContain("rules fired (D)") // the alert was seen: the badge calms down
 }

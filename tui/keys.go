@@ -17,6 +17,7 @@ type KeyMap struct {
 	Pivot, PivotSort, Object, UserActivity  key.Binding
 	Request, Mark, Note, NextMark, PrevMark key.Binding
 	Views, ViewSave, ViewDelete, Report     key.Binding
+	Detections                              key.Binding
 	Help, Quit                              key.Binding
 }
 
@@ -69,6 +70,7 @@ func DefaultKeyMap() KeyMap {
 		ViewSave:     b([]string{"n", "s"}, "n/s", "views: save current"),
 		ViewDelete:   b([]string{"d"}, "d", "views: delete"),
 		Report:       b([]string{"S"}, "S", "report"),
+		Detections:   b([]string{"D"}, "D", "detections panel"),
 		Help:         b([]string{"?"}, "?", "help"),
 		Quit:         b([]string{"q", "ctrl+c"}, "q", "quit"),
 	}
@@ -93,6 +95,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Open, k.Focus, k.Layout, k.Fold, k.Copy, k.Save, k.Theme, k.Help, k.Quit},
 		{k.ZoomIn, k.ZoomOut, k.StackMode, k.Select},
 		{k.Pivot, k.PivotSort, k.Object, k.UserActivity, k.Request, k.Mark, k.Note, k.NextMark, k.PrevMark,
-			k.Views, k.ViewSave, k.ViewDelete, k.Report},
+			k.Views, k.ViewSave, k.ViewDelete, k.Report, k.Detections},
 	}
 }

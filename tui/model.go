@@ -36,6 +36,7 @@ const (
 	overlayHelp
 	overlayColumns
 	overlayViews
+	overlayDetections
 )
 
 // step is one entry of the undo stack that Esc pops.
@@ -74,6 +75,7 @@ type Model struct {
 	overlay overlay
 	detail  detailPane
 	tl      timelinePane
+	det     detections
 	bar     filterBar
 	search  searchState
 	prompt  prompt
@@ -157,6 +159,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.onTail(msg)
 	case histMsg:
 		return m, m.onHist(msg)
+	case detMsg:
+		m.onDet(msg)
+		return m, nil
 	case valuesMsg:
 		m.bar.onValues(msg)
 		return m, nil
@@ -205,7 +210,7 @@ func (m *Model) onTick(now time.Time) tea.Cmd {
 	if m.status != "" && !m.statusErr && now.Sub(m.statusAt) > 4*time.Second {
 		m.status = ""
 	}
-	cmds = append(cmds, m.histCmd(false), m.refreshPivot(false))
+	cmds = append(cmds, m.histCmd(false), m.refreshPivot(false), m.detCmd(v))
 	return tea.Batch(cmds...)
 }
 

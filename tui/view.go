@@ -74,6 +74,8 @@ func (m *Model) render() string {
 		overlayBox(screen, m.renderColumnPicker(), lay.width)
 	case overlayViews:
 		overlayBox(screen, m.renderViews(lay.width), lay.width)
+	case overlayDetections:
+		overlayBox(screen, m.renderDetections(lay.width, lay.height), lay.width)
 	}
 	if m.bar.editing {
 		if pop := m.bar.renderCompletions(lay.width); len(pop) > 0 {
@@ -146,6 +148,11 @@ func (m *Model) renderHeader(w int) string {
 		parts = append(parts, st.BadgeFollow.Render(" FOLLOW "))
 	} else if s.Live {
 		parts = append(parts, st.BadgePaused.Render(" PAUSED "))
+	}
+	if n := m.det.alerts() - m.det.seen; n > 0 {
+		parts = append(parts, st.BadgeLive.Render(fmt.Sprintf(" ⚠ %s (D) ", plural(n, "alert"))))
+	} else if f := len(m.det.res.Fired()); f > 0 {
+		parts = append(parts, st.Warning.Render(fmt.Sprintf("%s fired (D)", plural(f, "rule"))))
 	}
 	if m.newCount > 0 {
 		parts = append(parts, st.BadgeNew.Render(fmt.Sprintf(" %s new ", commas(int64(m.newCount)))))

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ktrail/audit"
+	"ktrail/detect"
 	"ktrail/filters"
 	"ktrail/report"
 )
@@ -111,6 +112,7 @@ func addQueryFlags(cmd *cobra.Command, q *queryFlags) {
 	f.BoolVar(&q.local, "local", false, "show times in the local time zone")
 	f.StringSliceVar(&q.columns, "columns", nil, "table/csv columns (default time,user,verb,resource,namespace/name,code,sourceIP)")
 	f.BoolVar(&q.strict, "strict", false, "stop at the first input line that cannot be read")
+	f.BoolVar(&q.detect, "detect", false, "run the detection rules (built-in and the config file's) over the matching events and print what fired")
 	f.BoolVar(&q.gaps, "gaps", false, "list silent periods that are long compared with the usual rate of the matching events (was logging off?)")
 	f.DurationVar(&q.minGap, "min-gap", 0, "with --gaps: the shortest silence to report (default 1m, or more when events are sparse)")
 	f.BoolVar(&q.stats, "stats", false, "print load time, heap bytes per event and time to the first 1,000 events on stderr")
@@ -193,7 +195,13 @@ func runQuery(ctx context.Context, q queryFlags, paths []string, stdin io.Reader
 	}
 	opts := report.Options{Redact: !q.noRedact, UTC: !q.local, Columns: q.columns}
 	bw := bufio.NewWriterSize(stdout, 1<<16)
+	found := len(ids)
 	switch {
+	case q.detect:
+		var rules []detect.Rule
+		if rules, err = allRules(); err == nil {
+			found, err = writeDetections(bw, format, store, v, ids, rules, opts)
+		}
 	case q.gaps:
 		_, err = writeGaps(bw, store, v, ids, q.minGap, !q.local)
 	case len(q.groupBy) > 0:
@@ -214,7 +222,7 @@ func runQuery(ctx context.Context, q queryFlags, paths []string, stdin io.Reader
 		return err
 	}
 	switch {
-	case len(ids) == 0:
+	case found == 0:
 		return &exitError{exitNone}
 	case skipped > 0:
 		return &exitError{exitSkipped}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ktrail/audit"
+	"ktrail/detect"
 	"ktrail/filters"
 	"ktrail/internal/syncbuf"
 	"ktrail/report"
@@ -142,6 +143,13 @@ func runTUI(ctx context.Context, t tuiFlags, paths []string, stdin io.Reader, st
 	wireSession(&opts, sessionPath(os.Getenv, paths, t.demo), input, &late)
 	wireViews(&opts, cfg, os.Getenv, &late)
 	opts.Report = tuiReport(sess, paths, !t.noRedact, !t.local)
+	if rules, err := allRules(); err != nil {
+		fmt.Fprintln(&late, err)
+	} else if e, err := detect.Compile(sess.store, rules, filters.Options{Now: now}); err != nil {
+		fmt.Fprintln(&late, err)
+	} else {
+		opts.Detect = e
+	}
 	if t.demo {
 		opts.Banner = demoBanner
 	}
