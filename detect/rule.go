@@ -26,6 +26,7 @@ import (
 
 	"ktrail/audit"
 	"ktrail/filters"
+	"ktrail/internal/fuzzy"
 )
 
 // Rule is one detection. A rule without Threshold reports every matching
@@ -190,31 +191,11 @@ func kindOf(raw json.RawMessage) string {
 func nearestKey(s string) string {
 	best, bestD := "", 3
 	for _, k := range ruleKeys {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(k)); d < bestD {
+		if d := fuzzy.Distance(strings.ToLower(s), strings.ToLower(k)); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // shortDuration formats d without zero units: "10m", "1h30m", "90s".
@@ -409,7 +390,7 @@ func checkField(name string) error {
 	msg := fmt.Sprintf("unknown field %q", audit.Sanitize(name))
 	best, bestD := "", 1+len(name)/4+1
 	for _, n := range names {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
+		if d := fuzzy.Distance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
 			best, bestD = n, d
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ktrail/audit"
+	"ktrail/internal/fuzzy"
 )
 
 // fieldID names one field of the vocabulary.
@@ -406,7 +407,7 @@ func nearest(s string, cands []string) string {
 	best, bestD := "", 1<<30
 	ls := strings.ToLower(s)
 	for _, c := range cands {
-		d := editDistance(ls, strings.ToLower(c))
+		d := fuzzy.Distance(ls, strings.ToLower(c))
 		if d < bestD {
 			best, bestD = c, d
 		}
@@ -415,25 +416,4 @@ func nearest(s string, cands []string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

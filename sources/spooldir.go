@@ -73,6 +73,13 @@ func (s *Set) resolveSpool(dir string) error {
 
 // addCluster registers the label of a cluster directory and adds its logs.
 func (s *Set) addCluster(sub, name string) error {
+	s.registerCluster(sub, name)
+	return s.listDir(sub, false)
+}
+
+// registerCluster records the cluster label of the events in directory
+// sub, named name ("_" is no label).
+func (s *Set) registerCluster(sub, name string) {
 	cluster := name
 	if name == DefaultClusterDir {
 		cluster = ""
@@ -83,7 +90,6 @@ func (s *Set) addCluster(sub, name string) error {
 	}
 	s.clusters[filepath.Clean(sub)] = cluster
 	s.mu.Unlock()
-	return s.listDir(sub, false)
 }
 
 // clusterOf returns the cluster label of the events of a file.
@@ -106,16 +112,7 @@ func (s *Set) pollSpool(root *spoolRoot) error {
 		}
 		root.known[n] = true
 		sub := filepath.Join(root.path, n)
-		cluster := n
-		if n == DefaultClusterDir {
-			cluster = ""
-		}
-		s.mu.Lock()
-		if s.clusters == nil {
-			s.clusters = map[string]string{}
-		}
-		s.clusters[filepath.Clean(sub)] = cluster
-		s.mu.Unlock()
+		s.registerCluster(sub, n)
 		w := &dirWatch{path: sub}
 		s.dirs = append(s.dirs, w)
 	}

@@ -13,6 +13,8 @@ import (
 	"unicode"
 
 	"sigs.k8s.io/yaml"
+
+	"ktrail/internal/fuzzy"
 )
 
 // UserDir returns the directory user themes are read from:
@@ -217,7 +219,7 @@ func suggest(key string) string {
 	}
 	best, bestDist := "", math.MaxInt
 	for _, v := range valid {
-		if d := editDistance(strings.ToLower(key), strings.ToLower(v)); d < bestDist {
+		if d := fuzzy.Distance(strings.ToLower(key), strings.ToLower(v)); d < bestDist {
 			best, bestDist = v, d
 		}
 	}
@@ -225,28 +227,6 @@ func suggest(key string) string {
 		return fmt.Sprintf("did you mean %q?", best)
 	}
 	return "valid keys: " + strings.Join(valid, ", ")
-}
-
-// editDistance returns the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // fileErr returns a one-line error about the theme file at path.

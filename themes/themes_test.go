@@ -563,17 +563,6 @@ func TestReadableOn(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want int
-	}{{"fgg", "fg", 1}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"same", "same", 0}} {
-		if got := editDistance(c.a, c.b); got != c.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
-		}
-	}
-}
-
 // TestReadmeExample keeps the example theme in README.md valid.
 func TestReadmeExample(t *testing.T) {
 	data, err := os.ReadFile("README.md")

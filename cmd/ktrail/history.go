@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,13 +106,9 @@ func runHistory(ctx context.Context, h historyFlags, paths []string, stdin io.Re
 		return err
 	}
 	defer sess.close()
-	loadErr := sess.load(ctx)
-	skipped := sess.errs.summary()
-	if errors.Is(loadErr, audit.ErrStrict) {
-		return &exitError{exitUsage}
-	}
-	if loadErr != nil {
-		return loadErr
+	skipped, err := sess.finish(sess.load(ctx))
+	if err != nil {
+		return err
 	}
 	store, v := sess.store, sess.store.View()
 	now := time.Now()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -67,6 +68,17 @@ func openInputs(paths []string, stdin io.Reader, stderr io.Writer, in inputFlags
 func (s *session) load(ctx context.Context) error { return s.set.Run(ctx) }
 
 func (s *session) close() { s.set.Close() }
+
+// finish prints the skipped-line summary after load and returns how many
+// lines were skipped; a --strict stop becomes exit 2, another load error
+// is returned as it is.
+func (s *session) finish(loadErr error) (int64, error) {
+	skipped := s.errs.summary()
+	if errors.Is(loadErr, audit.ErrStrict) {
+		return skipped, &exitError{exitUsage}
+	}
+	return skipped, loadErr
+}
 
 // isTerminal reports whether r is a terminal.
 func isTerminal(r io.Reader) bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -157,12 +156,9 @@ func runQuery(ctx context.Context, q queryFlags, paths []string, stdin io.Reader
 	if st != nil {
 		st.report(stderr)
 	}
-	skipped := sess.errs.summary()
-	if loadErr != nil && !errors.Is(loadErr, audit.ErrStrict) {
-		return loadErr
-	}
-	if errors.Is(loadErr, audit.ErrStrict) {
-		return &exitError{exitUsage}
+	skipped, err := sess.finish(loadErr)
+	if err != nil {
+		return err
 	}
 	store := sess.store
 	v := store.View()

@@ -182,13 +182,9 @@ func runReport(ctx context.Context, q reportFlags, paths []string, stdin io.Read
 		return err
 	}
 	defer in.close()
-	loadErr := in.load(ctx)
-	skipped := in.errs.summary()
-	if loadErr != nil && !errors.Is(loadErr, audit.ErrStrict) {
-		return loadErr
-	}
-	if errors.Is(loadErr, audit.ErrStrict) {
-		return &exitError{exitUsage}
+	skipped, err := in.finish(in.load(ctx))
+	if err != nil {
+		return err
 	}
 	store := in.store
 	v := store.View()
