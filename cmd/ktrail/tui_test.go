@@ -104,3 +104,36 @@ func TestUpdateConfigKeepsOtherKeys(t *testing.T) {
 		t.Fatal("a broken config was overwritten")
 	}
 }
+
+// TestReadmeConfigExample keeps the config file example in README.md valid:
+// it loads, with its views and its detection rules.
+func TestReadmeConfigExample(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "```yaml\ntheme: light")
+	if i < 0 {
+		t.Fatal("the config example is not in README.md")
+	}
+	block := s[i+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "ktrail"), 0o700)
+	path := filepath.Join(dir, "ktrail", "config.yaml")
+	os.WriteFile(path, []byte(block), 0o600)
+	cfg, err := loadConfig(func(k string) string {
+		if k == "XDG_CONFIG_HOME" {
+			return dir
+		}
+		return ""
+	})
+	if err != nil || cfg.Theme != "light" || len(cfg.Views) != 1 || cfg.Views[0].Filter == "" || cfg.Views[0].From == "" {
+		t.Fatalf("config %+v %v", cfg, err)
+	}
+	rules, err := loadUserRules(path)
+	if err != nil || len(rules) != 2 || rules[0].ID != "prod-secret-delete" {
+		t.Fatalf("rules %+v %v", rules, err)
+	}
+}
