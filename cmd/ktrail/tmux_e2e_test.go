@@ -327,12 +327,12 @@ func TestTmuxE2EPipe(t *testing.T) {
 			total := e2eCommas(n) + " events"
 			return tm.waitFor("the header to count "+total+" and show LIVE", func(s string) bool {
 				h := e2eLine(s, 0)
-				return strings.Contains(h, total) && strings.Contains(h, " LIVE ")
+				return strings.Contains(h, total) && hasBadge(h, "LIVE")
 			})
 		}
 
 		scr := waitTotal(first)
-		if h := e2eLine(scr, 0); !strings.Contains(h, " FOLLOW ") {
+		if h := e2eLine(scr, 0); !hasBadge(h, "FOLLOW") {
 			t.Errorf("header = %q, want FOLLOW (stdin starts in follow mode)\n%s", h, e2eFrame(scr))
 		}
 		scr = tm.waitFor("the last row to be the newest event", func(s string) bool { return lastRowTime(s) == newestTime(first) })
@@ -342,13 +342,13 @@ func TestTmuxE2EPipe(t *testing.T) {
 		scr = tm.waitFor("the list to follow to the newest event", func(s string) bool {
 			return lastRowTime(s) == newestTime(first+second)
 		})
-		if h := e2eLine(scr, 0); !strings.Contains(h, " FOLLOW ") || strings.Contains(h, " new ") {
+		if h := e2eLine(scr, 0); !hasBadge(h, "FOLLOW") || strings.Contains(h, " new ") {
 			t.Errorf("following: header = %q, want FOLLOW and no \"new\" badge\n%s", h, e2eFrame(scr))
 		}
 
 		tm.keys("F")
-		scr = tm.waitFor("PAUSED", func(s string) bool { return strings.Contains(e2eLine(s, 0), " PAUSED ") })
-		if h := e2eLine(scr, 0); strings.Contains(h, " FOLLOW ") {
+		scr = tm.waitFor("PAUSED", func(s string) bool { return hasBadge(e2eLine(s, 0), "PAUSED") })
+		if h := e2eLine(scr, 0); hasBadge(h, "FOLLOW") {
 			t.Errorf("after F the header = %q, want PAUSED instead of FOLLOW\n%s", h, e2eFrame(scr))
 		}
 		e2eAppend(t, live, lines[first+second:first+second+third])
@@ -357,14 +357,14 @@ func TestTmuxE2EPipe(t *testing.T) {
 			h := e2eLine(s, 0)
 			return strings.Contains(h, e2eCommas(first+second+third)+" events") && strings.Contains(h, badge)
 		})
-		if h := e2eLine(scr, 0); !strings.Contains(h, " PAUSED ") {
+		if h := e2eLine(scr, 0); !hasBadge(h, "PAUSED") {
 			t.Errorf("header = %q, want it to stay PAUSED\n%s", h, e2eFrame(scr))
 		}
 
 		tm.keys("F")
 		tm.waitFor("FOLLOW again, the badge gone and the newest event last", func(s string) bool {
 			h := e2eLine(s, 0)
-			return strings.Contains(h, " FOLLOW ") && !strings.Contains(h, " new ") &&
+			return hasBadge(h, "FOLLOW") && !strings.Contains(h, " new ") &&
 				lastRowTime(s) == newestTime(first+second+third)
 		})
 		// A tail that does not notice its reader is gone (not GNU's) ends
@@ -777,7 +777,7 @@ func e2eList(screen string) (head string, rows []string) {
 	lines := strings.Split(screen, "\n")
 	start := -1
 	for i, l := range lines {
-		if strings.HasPrefix(l, "TIME ") && strings.Contains(l, " VERB ") {
+		if isListHead(l) {
 			head, start = l, i
 			break
 		}
@@ -796,6 +796,19 @@ func e2eList(screen string) (head string, rows []string) {
 	return head, rows
 }
 
+// hasBadge reports whether the header line h shows the badge word (" LIVE ",
+// " FOLLOW "…); capture-pane drops trailing blanks, so a badge that ends
+// the line has no blank after it.
+func hasBadge(h, word string) bool { return strings.Contains(h+" ", " "+word+" ") }
+
+// isListHead reports whether l is the list's column header, which starts
+// two cells in (after the "● " gutter) once an event is marked. Rows keep
+// the gutter, so e2eCell still lines them up with the header.
+func isListHead(l string) bool {
+	t := strings.TrimLeft(l, " ")
+	return strings.HasPrefix(t, "TIME ") && strings.Contains(t, " VERB ") && len(l)-len(t) <= 2
+}
+
 // e2eListHeight returns how many rows the list has room for: the lines
 // between the column header and the filter line.
 func e2eListHeight(screen string) int {
@@ -803,7 +816,7 @@ func e2eListHeight(screen string) int {
 	start := -1
 	for i, l := range lines {
 		switch {
-		case start < 0 && strings.HasPrefix(l, "TIME ") && strings.Contains(l, " VERB "):
+		case start < 0 && isListHead(l):
 			start = i
 		case start >= 0 && strings.HasPrefix(l, "filter"):
 			return i - start - 1

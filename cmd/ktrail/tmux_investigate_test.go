@@ -47,7 +47,7 @@ func TestTmuxInvestigationFlow(t *testing.T) {
 	// 1. The demo is indexed.
 	total := e2eCommas(demo.total) + " events"
 	tm.waitFor("the header to count "+total+" and the column header", func(s string) bool {
-		head, _ := invList(s)
+		head, _ := e2eList(s)
 		return strings.Contains(e2eLine(s, 0), total) && head != ""
 	})
 
@@ -121,14 +121,14 @@ func TestTmuxInvestigationFlow(t *testing.T) {
 	wantFilter := `filter sourceIP == "` + invIP + `"`
 	wantMatch := e2eCommas(demo.byIP[invIP]) + " match"
 	scr = tm.waitFor("the drilled-down filter and "+wantMatch, func(s string) bool {
-		head, _ := invList(s)
+		head, _ := e2eList(s)
 		return e2eLine(s, -2) == wantFilter && strings.Contains(e2eLine(s, 0), " "+wantMatch+" ") && head != ""
 	})
 	if h := e2eLine(scr, 0); !strings.Contains(h, total) {
 		t.Errorf("after the drill-down the header = %q, want it to still count %s\n%s", h, total, e2eFrame(scr))
 	}
-	lhead, lrows := invList(scr)
-	if want := min(demo.byIP[invIP], invListHeight(scr)); len(lrows) != want {
+	lhead, lrows := e2eList(scr)
+	if want := min(demo.byIP[invIP], e2eListHeight(scr)); len(lrows) != want {
 		t.Errorf("%d rows listed after the drill-down, want %d\n%s", len(lrows), want, e2eFrame(scr))
 	}
 	for i, r := range lrows {
@@ -164,7 +164,7 @@ func TestTmuxInvestigationFlow(t *testing.T) {
 
 	tm.keys("m")
 	scr = tm.waitFor("the ● gutter on the marked row", func(s string) bool {
-		_, rows := invList(s)
+		_, rows := e2eList(s)
 		return len(invMarked(rows)) > 0
 	})
 	invCheckMarked(t, scr, "after m")
@@ -226,7 +226,7 @@ func TestTmuxInvestigationFlow(t *testing.T) {
 	// Start again on the demo: the mark and the filter are restored.
 	tm.run("respawn-pane", "-k", "-t", tm.target, e2eWrap(bin, "demo"))
 	scr = tm.waitFor("the restored session: "+total+", the filter and the ● mark", func(s string) bool {
-		_, rows := invList(s)
+		_, rows := e2eList(s)
 		return strings.Contains(e2eLine(s, 0), total) && len(invMarked(rows)) > 0
 	})
 	if l := e2eLine(scr, -2); l != wantFilter {
@@ -418,48 +418,6 @@ func invCheckSession(t *testing.T, dir string, demo invDemoData) {
 // ---------------------------------------------------------------------------
 // Reading the screen (what tmux_e2e_test.go's helpers do not cover)
 
-// invList is e2eList that also accepts the two-cell mark gutter ("● ")
-// the list gets once an event is marked. Rows keep the gutter, so that
-// e2eCell still lines them up with the header.
-func invList(screen string) (head string, rows []string) {
-	lines := strings.Split(screen, "\n")
-	start := -1
-	for i, l := range lines {
-		if t := strings.TrimLeft(l, " "); strings.HasPrefix(t, "TIME ") && strings.Contains(t, " VERB ") && len(l)-len(t) <= 2 {
-			head, start = l, i
-			break
-		}
-	}
-	if start < 0 {
-		return "", nil
-	}
-	for _, l := range lines[start+1:] {
-		if strings.HasPrefix(l, "filter") || strings.HasPrefix(l, "─ event") {
-			break
-		}
-		if strings.TrimSpace(l) != "" {
-			rows = append(rows, l)
-		}
-	}
-	return head, rows
-}
-
-// invListHeight is e2eListHeight for a list with or without the gutter.
-func invListHeight(screen string) int {
-	lines := strings.Split(screen, "\n")
-	head, _ := invList(screen)
-	for i, l := range lines {
-		if l == head {
-			for j := i + 1; j < len(lines); j++ {
-				if strings.HasPrefix(lines[j], "filter") {
-					return j - i - 1
-				}
-			}
-		}
-	}
-	return 0
-}
-
 // invMarked returns the rows with the ● gutter.
 func invMarked(rows []string) []string {
 	var out []string
@@ -475,7 +433,7 @@ func invMarked(rows []string) []string {
 // carries the ● gutter.
 func invCheckMarked(t *testing.T, scr, when string) {
 	t.Helper()
-	head, rows := invList(scr)
+	head, rows := e2eList(scr)
 	m := invMarked(rows)
 	if len(m) != 1 {
 		t.Errorf("%s: %d rows with the ● gutter, want 1\n%s", when, len(m), e2eFrame(scr))
@@ -742,7 +700,7 @@ func (s invScreen) selectedPivotRow() int {
 // selectedListRow returns the list row whose time cell is highlighted
 // (the cursor's), with its gutter, or "" unless exactly one is.
 func (s invScreen) selectedListRow() string {
-	head, _ := invList(s.plain())
+	head, _ := e2eList(s.plain())
 	if head == "" {
 		return ""
 	}
