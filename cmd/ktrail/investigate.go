@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"ktrail/audit"
-	"ktrail/filters"
 	"ktrail/report"
 	"ktrail/tui"
 )
@@ -123,22 +121,8 @@ func tuiReport(sess *session, paths []string, redact, utc bool) tui.ReportFunc {
 		if rep.Sources, err = reportSources(store, sess.set.Names(), paths); err != nil {
 			return "", err
 		}
-		value := func(r *audit.Rec, key string) (string, error) { return filters.Value(store, r, key) }
-		for _, keys := range [][]string{{"user"}, {"sourceIP"}, {"resource"}} {
-			p, err := report.BuildPivot(v, req.IDs, keys, 10, value)
-			if err != nil {
-				return "", err
-			}
-			rep.Pivots = append(rep.Pivots, p)
-		}
-		if rep.Timeline, err = reportTimeline(ctx, store, v, req.IDs); err != nil {
+		if err := fillReport(ctx, rep, store, v, req.IDs, [][]string{{"user"}, {"sourceIP"}, {"resource"}}, 10); err != nil {
 			return "", err
-		}
-		if reportDetections != nil {
-			rep.DetectionsRun = true
-			if rep.Detections, err = reportDetections(store, v, req.IDs); err != nil {
-				return "", err
-			}
 		}
 		opts := report.Options{Redact: redact, UTC: utc}
 		if err := report.SaveReport(req.Path, format, rep, store, v, opts, false); err != nil {

@@ -223,22 +223,8 @@ func runReport(ctx context.Context, q reportFlags, paths []string, stdin io.Read
 			fmt.Fprintf(stderr, "ktrail: marked event not found in the input, left out: %s\n", m)
 		}
 	}
-	value := func(r *audit.Rec, key string) (string, error) { return filters.Value(store, r, key) }
-	for _, keys := range pivots {
-		p, err := report.BuildPivot(v, ids, keys, q.top, value)
-		if err != nil {
-			return err
-		}
-		rep.Pivots = append(rep.Pivots, p)
-	}
-	if rep.Timeline, err = reportTimeline(ctx, store, v, ids); err != nil {
+	if err := fillReport(ctx, rep, store, v, ids, pivots, q.top); err != nil {
 		return err
-	}
-	if reportDetections != nil {
-		rep.DetectionsRun = true
-		if rep.Detections, err = reportDetections(store, v, ids); err != nil {
-			return err
-		}
 	}
 	opts := report.Options{Redact: !q.noRedact, UTC: !q.local, Columns: q.columns}
 	if q.out == "-" {
@@ -369,4 +355,29 @@ func reportTimeline(ctx context.Context, store *audit.Store, v *audit.View, ids 
 		return nil, err
 	}
 	return report.NewTimeline(h.From, h.Step, h.Counts), nil
+}
+
+// fillReport adds the parts of a report computed from the matching
+// events: the top values of each pivot, the timeline and, when the
+// detections are wired in, the rules that fired.
+func fillReport(ctx context.Context, rep *report.Report, store *audit.Store, v *audit.View, ids []uint32, pivots [][]string, top int) error {
+	value := func(r *audit.Rec, key string) (string, error) { return filters.Value(store, r, key) }
+	for _, keys := range pivots {
+		p, err := report.BuildPivot(v, ids, keys, top, value)
+		if err != nil {
+			return err
+		}
+		rep.Pivots = append(rep.Pivots, p)
+	}
+	var err error
+	if rep.Timeline, err = reportTimeline(ctx, store, v, ids); err != nil {
+		return err
+	}
+	if reportDetections != nil {
+		rep.DetectionsRun = true
+		if rep.Detections, err = reportDetections(store, v, ids); err != nil {
+			return err
+		}
+	}
+	return nil
 }
