@@ -89,7 +89,8 @@ func TestRecordDetections(t *testing.T) {
 	})
 	step("kube-apiserver ready on %s", kasURL)
 
-	writeDetectKubeconfig(t, w, kasURL, filepath.Join(w, "certs", "apiserver.crt"))
+	writeKubeconfig(t, w, kasURL, filepath.Join(w, "certs", "apiserver.crt"),
+		map[string]string{"admin": adminToken, "alice": aliceToken, "mallory": malloryToken})
 	k := &kubectl{h: h, bin: filepath.Join(kube, "kubectl"), w: w}
 	r := &rawClient{t: t, c: c, base: kasURL}
 	runDetectionScenario(t, w, k, r)
@@ -140,27 +141,6 @@ rules:
   verbs: ["create", "update", "patch", "delete", "deletecollection"]
 - level: Metadata
 `
-
-// writeDetectKubeconfig writes W/kubeconfig with the contexts admin (the
-// default), alice and mallory.
-func writeDetectKubeconfig(t *testing.T, w, server, ca string) {
-	t.Helper()
-	writeFile(t, filepath.Join(w, "kubeconfig"), fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: e2e
-  cluster: {server: %q, certificate-authority: %q}
-users:
-- {name: admin, user: {token: %q}}
-- {name: alice, user: {token: %q}}
-- {name: mallory, user: {token: %q}}
-contexts:
-- {name: admin, context: {cluster: e2e, user: admin}}
-- {name: alice, context: {cluster: e2e, user: alice}}
-- {name: mallory, context: {cluster: e2e, user: mallory}}
-current-context: admin
-`, server, ca, adminToken, aliceToken, malloryToken))
-}
 
 // rawClient sends requests to the API server without kubectl, with a
 // chosen User-Agent and X-Forwarded-For.

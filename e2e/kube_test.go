@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,7 +185,7 @@ users: [{name: sink, user: {}}]
 	step("kube-apiserver ready on %s", kasURL)
 
 	// The scenario, with the real kubectl.
-	writeKubeconfig(t, w, kasURL, kasCA)
+	writeKubeconfig(t, w, kasURL, kasCA, map[string]string{"admin": adminToken, "alice": aliceToken})
 	k := &kubectl{h: h, bin: filepath.Join(kube, "kubectl"), w: w}
 	k.ok("create", "namespace", namespace)
 	k.ok("-n", namespace, "create", "serviceaccount", "default") // no controller-manager: pods need it
@@ -365,23 +366,29 @@ func writeSAKeys(t *testing.T, w string) {
 	writeFile(t, filepath.Join(w, "sa.pub"), string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})))
 }
 
-// writeKubeconfig writes the kubeconfig of kubectl: contexts admin (the
-// default) and alice, both with bearer tokens.
-func writeKubeconfig(t *testing.T, w, server, ca string) {
+// writeKubeconfig writes the kubeconfig of kubectl: one context per user
+// (name → bearer token), admin the default.
+func writeKubeconfig(t *testing.T, w, server, ca string, tokens map[string]string) {
 	t.Helper()
+	names := make([]string, 0, len(tokens))
+	for n := range tokens {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var users, contexts strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&users, "- {name: %s, user: {token: %q}}\n", n, tokens[n])
+		fmt.Fprintf(&contexts, "- {name: %s, context: {cluster: e2e, user: %s}}\n", n, n)
+	}
 	writeFile(t, filepath.Join(w, "kubeconfig"), fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - name: e2e
   cluster: {server: %q, certificate-authority: %q}
 users:
-- {name: admin, user: {token: %q}}
-- {name: alice, user: {token: %q}}
-contexts:
-- {name: admin, context: {cluster: e2e, user: admin}}
-- {name: alice, context: {cluster: e2e, user: alice}}
-current-context: admin
-`, server, ca, adminToken, aliceToken))
+%scontexts:
+%scurrent-context: admin
+`, server, ca, users.String(), contexts.String()))
 }
 
 func record(t *testing.T, dir, w string) {
